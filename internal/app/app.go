@@ -1,0 +1,113 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"alliance"
+	"alliance/internal/store"
+)
+
+// Options configure an App.
+type Options struct {
+	DB      *store.DB
+	Logger  *slog.Logger
+	HomeOrg string           // code of the organisation that runs this node
+	Now     func() time.Time // clock; time.Now when nil
+	// SessionTTL is how long a web login lasts; 12 hours when zero.
+	SessionTTL time.Duration
+}
+
+// App is the set of use cases, shared by every edge of the node.
+type App struct {
+	db         *store.DB
+	log        *slog.Logger
+	homeOrg    string
+	now        func() time.Time
+	sessionTTL time.Duration
+	logins     *limiter
+}
+
+// New returns an App over an open, migrated database.
+func New(opts Options) *App {
+	a := &App{
+		db:         opts.DB,
+		log:        opts.Logger,
+		homeOrg:    opts.HomeOrg,
+		now:        opts.Now,
+		sessionTTL: opts.SessionTTL,
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.sessionTTL == 0 {
+		a.sessionTTL = 12 * time.Hour
+	}
+	// Ten failed logins per e-mail or client in 15 minutes slow a guesser to
+	// about a thousand tries a day while a person who mistypes is not locked out.
+	a.logins = newLimiter(10, 15*time.Minute, a.now)
+	return a
+}
+
+// HomeOrg returns the code of the organisation that runs this node.
+func (a *App) HomeOrg() string { return a.homeOrg }
+
+// Ready reports whether the database answers.
+func (a *App) Ready(ctx context.Context) error {
+	if err := a.db.Ping(ctx); err != nil {
+		return fmt.Errorf("app: ready: %w", err)
+	}
+	return nil
+}
+
+// audit appends an audit row for the actor in ctx inside tx.
+func audit(ctx context.Context, tx *store.Tx, action, objectType, objectID string) error {
+	actor := alliance.ActorFromContext(ctx)
+	e := &alliance.AuditEvent{
+		ActorID:    actor.UserID,
+		ActorLabel: actor.Label(),
+		OrgCode:    actor.OrgCode,
+		Action:     action,
+		ObjectType: objectType,
+		ObjectID:   objectID,
+		RequestID:  alliance.RequestIDFromContext(ctx),
+	}
+	if err := tx.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// require returns an error unless the actor in ctx holds permission p:
+// EUNAUTHORIZED for the anonymous public, EFORBIDDEN otherwise.
+func require(ctx context.Context, p alliance.Permission) (alliance.Actor, error) {
+	actor := alliance.ActorFromContext(ctx)
+	if actor.Can(p) {
+		return actor, nil
+	}
+	if actor.Anonymous() {
+		return actor, alliance.Errorf(alliance.EUNAUTHORIZED, "Authentication required.")
+	}
+	return actor, alliance.Errorf(alliance.EFORBIDDEN, "You do not have permission to do this.")
+}
+
+// CheckHomeOrg verifies that the node's home organisation exists, so that a
+// typo in --home-org fails at start rather than at the first public report.
+func (a *App) CheckHomeOrg(ctx context.Context) error {
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.OrganisationByCode(ctx, a.homeOrg)
+		if alliance.ErrorCode(err) == alliance.ENOTFOUND {
+			return unknownOrg(ctx, tx, a.homeOrg)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("app: home organisation: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"alliance"
+	"alliance/internal/store"
+)
+
+// VerifyAudit checks the whole audit chain of the node.
+func (a *App) VerifyAudit(ctx context.Context) (alliance.AuditVerification, error) {
+	if _, err := require(ctx, alliance.PermVerifyAudit); err != nil {
+		return alliance.AuditVerification{}, err
+	}
+	v, err := a.db.VerifyAudit(ctx)
+	if err != nil {
+		return v, fmt.Errorf("app: verify audit: %w", err)
+	}
+	return v, nil
+}
+
+// AuditEvents returns a page of the audit log: the whole node's for the
+// system actor, the actor's own organisation's otherwise.
+func (a *App) AuditEvents(ctx context.Context, after int64, limit int) ([]alliance.AuditEvent, error) {
+	actor, err := require(ctx, alliance.PermViewAudit)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	org := actor.OrgCode
+	if actor.System {
+		org = ""
+	}
+	var out []alliance.AuditEvent
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		out, err = tx.AuditEvents(ctx, org, after, limit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: audit events: %w", err)
+	}
+	return out, nil
+}
+
+// Housekeeping removes what has expired: web sessions now; later features
+// add their own retention rules here (reporter contact data, for one).
+func (a *App) Housekeeping(ctx context.Context) error {
+	var n int64
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		n, err = tx.DeleteExpiredSessions(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("app: housekeeping: %w", err)
+	}
+	a.log.InfoContext(ctx, "housekeeping done", "expired_sessions", n)
+	return nil
+}

@@ -1,0 +1,137 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Config is the configuration of one node.
+type Config struct {
+	DB            string `json:"db"`             // DSN: file path, sqlite:PATH or postgres://…
+	Addr          string `json:"addr"`           // HOST:PORT to listen on
+	HomeOrg       string `json:"home_org"`       // organisation that runs this node
+	LogFormat     string `json:"log_format"`     // text or json
+	LogLevel      string `json:"log_level"`      // debug, info, warn, error
+	SecureCookies bool   `json:"secure_cookies"` // false only for plain-http development
+	Jobs          bool   `json:"jobs"`           // run background job workers in this process
+}
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		DB:            "alliance.db",
+		Addr:          "127.0.0.1:8080",
+		HomeOrg:       "SE-HOTLINE",
+		LogFormat:     "text",
+		LogLevel:      "info",
+		SecureCookies: true,
+		Jobs:          true,
+	}
+}
+
+// maxFileSize bounds the config file; a larger one is surely a mistake.
+const maxFileSize = 1 << 20
+
+// LoadFile overlays the JSON file at path on c. Unknown keys are errors, so
+// that a misspelt setting is not silently ignored.
+func (c *Config) LoadFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	if len(data) > maxFileSize {
+		return fmt.Errorf("config file %s: larger than %d bytes", path, maxFileSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadEnv overlays the ALLIANCE_* variables found by getenv on c.
+func (c *Config) LoadEnv(getenv func(string) string) error {
+	str := map[string]*string{
+		"ALLIANCE_DB":         &c.DB,
+		"ALLIANCE_ADDR":       &c.Addr,
+		"ALLIANCE_HOME_ORG":   &c.HomeOrg,
+		"ALLIANCE_LOG_FORMAT": &c.LogFormat,
+		"ALLIANCE_LOG_LEVEL":  &c.LogLevel,
+	}
+	for k, p := range str {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
+	boolean := map[string]*bool{
+		"ALLIANCE_SECURE_COOKIES": &c.SecureCookies,
+		"ALLIANCE_JOBS":           &c.Jobs,
+	}
+	for k, p := range boolean {
+		if v := getenv(k); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("environment %s=%q: not a boolean", k, v)
+			}
+			*p = b
+		}
+	}
+	return nil
+}
+
+// Flags registers the flags named in which ("db", "addr", "home-org",
+// "log-format", "log-level", "secure-cookies", "jobs") on fs, bound to c.
+// Call after LoadFile and LoadEnv so the flags' defaults show the values in
+// force, then fs.Parse overrides them.
+func (c *Config) Flags(fs *flag.FlagSet, which ...string) {
+	for _, name := range which {
+		switch name {
+		case "db":
+			fs.StringVar(&c.DB, "db", c.DB, "database: a file path or sqlite:PATH (SQLite), or postgres://… (env ALLIANCE_DB)")
+		case "addr":
+			fs.StringVar(&c.Addr, "addr", c.Addr, "HOST:PORT to listen on (env ALLIANCE_ADDR)")
+		case "home-org":
+			fs.StringVar(&c.HomeOrg, "home-org", c.HomeOrg, "code of the organisation that runs this node; public reports are received by it")
+		case "log-format":
+			fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+		case "log-level":
+			fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+		case "secure-cookies":
+			fs.BoolVar(&c.SecureCookies, "secure-cookies", c.SecureCookies, "mark cookies Secure (__Host-); turn off only for plain-http development")
+		case "jobs":
+			fs.BoolVar(&c.Jobs, "jobs", c.Jobs, "run background job workers in this process")
+		default:
+			panic("config: unknown flag " + name) // a programming error in the caller
+		}
+	}
+}
+
+// Validate checks the values that are not checked where they are used.
+func (c *Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.DB) == "" {
+		errs = append(errs, errors.New("db: a database is required (--db or ALLIANCE_DB)"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format: %q is not text or json", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
