@@ -1,0 +1,182 @@
+package web_test
+
+import (
+	"bytes"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"alliance"
+	"alliance/internal/app"
+	"alliance/internal/store"
+	"alliance/internal/web"
+)
+
+// testPassword is the password of every test user.
+const testPassword = "correct horse battery staple"
+
+// env is a web UI over a real database.
+type env struct {
+	t    *testing.T
+	app  *app.App
+	h    http.Handler
+	logs *syncBuffer
+}
+
+// syncBuffer collects log output from concurrent handlers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newEnv(t *testing.T, db *store.DB, secure bool) *env {
+	t.Helper()
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	a := app.New(app.Options{DB: db, Logger: log, HomeOrg: "SE-HOTLINE"})
+	h, err := web.New(a, web.Options{Logger: log, SecureCookies: secure, NodeName: "Sweden"})
+	if err != nil {
+		t.Fatalf("web.New: %v", err)
+	}
+	return &env{t: t, app: a, h: h, logs: logs}
+}
+
+// addUser creates a user with testPassword as the node operator would.
+func (e *env) addUser(email, org string, role alliance.Role) alliance.User {
+	e.t.Helper()
+	ctx := alliance.NewContextWithActor(e.t.Context(), alliance.SystemActor)
+	u, err := e.app.AddUser(ctx, app.NewUser{Email: email, Name: "Test " + string(role), OrgCode: org, Role: string(role), Password: testPassword})
+	if err != nil {
+		e.t.Fatalf("add user %s: %v", email, err)
+	}
+	return u
+}
+
+// client is a minimal browser: it keeps the cookies the handler sets.
+type client struct {
+	e       *env
+	cookies map[string]*http.Cookie
+	header  http.Header // sent with every request
+}
+
+func (e *env) client() *client {
+	return &client{e: e, cookies: map[string]*http.Cookie{}, header: http.Header{}}
+}
+
+// response is a finished request with its body read.
+type response struct {
+	*http.Response
+	Body string
+}
+
+// cookie returns the Set-Cookie of the response named name, or nil.
+func (r response) cookie(name string) *http.Cookie {
+	for _, c := range r.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (c *client) do(req *http.Request) response {
+	c.e.t.Helper()
+	for _, ck := range c.cookies {
+		req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	c.e.h.ServeHTTP(rec, req)
+	res := rec.Result()
+	res.Request = req
+	body, _ := io.ReadAll(res.Body)
+	for _, ck := range res.Cookies() {
+		if ck.MaxAge < 0 || ck.Value == "" {
+			delete(c.cookies, ck.Name)
+		} else {
+			c.cookies[ck.Name] = ck
+		}
+	}
+	return response{Response: res, Body: string(body)}
+}
+
+func (c *client) get(path string) response {
+	c.e.t.Helper()
+	return c.do(httptest.NewRequestWithContext(c.e.t.Context(), http.MethodGet, path, nil))
+}
+
+func (c *client) post(path string, form url.Values) response {
+	c.e.t.Helper()
+	req := httptest.NewRequestWithContext(c.e.t.Context(), http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
+
+// csrf returns the first CSRF token in a page.
+func csrf(t *testing.T, body string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token in page:\n%s", body)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// login signs the client in through the form and fails the test otherwise.
+func (c *client) login(email string) response {
+	c.e.t.Helper()
+	form := c.get("/login")
+	res := c.post("/login", url.Values{"csrf": {csrf(c.e.t, form.Body)}, "email": {email}, "password": {testPassword}})
+	if res.StatusCode != http.StatusSeeOther {
+		c.e.t.Fatalf("login %s: status %d\n%s", email, res.StatusCode, res.Body)
+	}
+	return res
+}
+
+// wantStatus fails the test unless the response has the status.
+func wantStatus(t *testing.T, r response, status int) {
+	t.Helper()
+	if r.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d\n%s", r.Request.Method, r.Request.URL, r.StatusCode, status, r.Body)
+	}
+}
+
+// wantContains fails the test unless body has every string.
+func wantContains(t *testing.T, body string, subs ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if !strings.Contains(body, s) {
+			t.Errorf("page lacks %q\n%s", s, body)
+		}
+	}
+}
+
+// withRequestID wraps h as the server does, giving each request an id.
+func withRequestID(h http.Handler, id string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(alliance.NewContextWithRequestID(r.Context(), id)))
+	})
+}

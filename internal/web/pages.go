@@ -1,0 +1,245 @@
+package web
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"slices"
+
+	"alliance"
+	"alliance/internal/app"
+)
+
+// maxFormBytes bounds the body of the small forms of this package.
+const maxFormBytes = 16 << 10
+
+// recentAuditRows is how many audit rows the auditor's home page shows.
+const recentAuditRows = 20
+
+// loginData is the content of the login page.
+type loginData struct {
+	CSRF  string
+	Email string
+	Error string // message id; "" when none
+}
+
+// loginForm shows the login form; signed-in users go home instead.
+func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
+	if !alliance.ActorFromContext(r.Context()).Anonymous() {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	h.renderLogin(w, r, http.StatusOK, "", "")
+}
+
+func (h *handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, email, errID string) {
+	secret, err := h.loginCSRFSecret(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, status, "login", "LoginTitle", loginData{CSRF: csrfToken(secret, purposeLogin), Email: email, Error: errID})
+}
+
+// login checks the form and opens a session. The failure message never
+// says whether the e-mail or the password was wrong.
+func (h *handler) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.renderError(w, r, http.StatusBadRequest, "ErrorBadForm", "")
+		return
+	}
+	if !h.checkLoginCSRF(r) {
+		h.renderError(w, r, http.StatusForbidden, "ErrorCSRF", "")
+		return
+	}
+	email := r.PostFormValue("email")
+	if len(email) > alliance.MaxEmailLength {
+		email = email[:alliance.MaxEmailLength]
+	}
+	res, err := h.app.Login(r.Context(), email, r.PostFormValue("password"), clientAddr(r))
+	switch alliance.ErrorCode(err) {
+	case "":
+	case alliance.EUNAUTHORIZED:
+		h.renderLogin(w, r, http.StatusUnauthorized, email, "LoginFailed")
+		return
+	case alliance.ERATELIMIT:
+		h.renderLogin(w, r, http.StatusTooManyRequests, email, "LoginRateLimited")
+		return
+	default:
+		h.fail(w, r, err)
+		return
+	}
+	h.setSessionCookie(w, res.Secret, res.Session.ExpiresAt)
+	h.clearCookie(w, h.loginCookieName())
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// clientAddr is the client's IP address, the key of the per-client login limit.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// logout ends the session and clears its cookie.
+func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.renderError(w, r, http.StatusBadRequest, "ErrorBadForm", "")
+		return
+	}
+	sess := sessionFrom(r.Context())
+	if sess.secret == "" {
+		// Not signed in (or the session already expired): nothing to end.
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if !checkSessionCSRF(r, purposeLogout) {
+		h.renderError(w, r, http.StatusForbidden, "ErrorCSRF", "")
+		return
+	}
+	if err := h.app.Logout(r.Context(), sess.secret); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.clearCookie(w, h.sessionCookieName())
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// homeData is the content of a signed-in user's home page. Which parts are
+// set depends on the role.
+type homeData struct {
+	Me app.Me
+
+	Users []alliance.User // admin: the organisation's users
+
+	Queue bool // analyst and police: the work queue (coming later)
+
+	Overview *overview // secretariat: the alliance at a glance
+
+	Audit        []alliance.AuditEvent // auditor: newest first
+	Verification *alliance.AuditVerification
+}
+
+// overview is the secretariat's summary of the alliance.
+type overview struct {
+	Members   int
+	Countries int
+}
+
+// home shows the landing page to the public and the role's home page to users.
+func (h *handler) home(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	actor := alliance.ActorFromContext(ctx)
+	if actor.Anonymous() {
+		h.render(w, r, http.StatusOK, "landing", "LandingTitle", nil)
+		return
+	}
+	me, err := h.app.Me(ctx)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := homeData{Me: me}
+	switch actor.Role {
+	case alliance.RoleAdmin:
+		d.Users, err = h.app.OrgUsers(ctx)
+	case alliance.RoleAnalyst, alliance.RolePolice:
+		d.Queue = true
+	case alliance.RoleSecretariat:
+		d.Overview, err = h.overview(ctx)
+	case alliance.RoleAuditor:
+		d.Audit, err = h.recentAudit(ctx, recentAuditRows)
+		if err == nil {
+			var v alliance.AuditVerification
+			v, err = h.app.VerifyAudit(ctx)
+			d.Verification = &v
+		}
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "home", "HomeTitle", d)
+}
+
+func (h *handler) overview(ctx context.Context) (*overview, error) {
+	cs, err := h.app.Countries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o := &overview{Countries: len(cs)}
+	for _, c := range cs {
+		if c.Member {
+			o.Members++
+		}
+	}
+	return o, nil
+}
+
+// recentAudit returns the newest n audit rows the actor may see, newest
+// first. The app pages the log forwards only, so this walks it; the chain
+// verification on the same page walks it too.
+func (h *handler) recentAudit(ctx context.Context, n int) ([]alliance.AuditEvent, error) {
+	const pageSize = 500
+	var last []alliance.AuditEvent
+	after := int64(0)
+	for {
+		rows, err := h.app.AuditEvents(ctx, after, pageSize)
+		if err != nil {
+			return nil, err
+		}
+		last = append(last, rows...)
+		if len(last) > n {
+			last = slices.Clone(last[len(last)-n:])
+		}
+		if len(rows) < pageSize {
+			break
+		}
+		after = rows[len(rows)-1].Seq
+	}
+	slices.Reverse(last)
+	return last, nil
+}
+
+// countryRow is one row of the countries table.
+type countryRow struct {
+	Code   string
+	Name   string
+	Member bool
+	Since  string // YYYY-MM-DD; "" when not a member
+}
+
+// countriesData is the content of the countries page.
+type countriesData struct {
+	MemberOnly bool
+	Rows       []countryRow
+}
+
+// countries lists every country with its membership, in the reader's
+// language and sort order; ?member=1 keeps only the members.
+func (h *handler) countries(w http.ResponseWriter, r *http.Request) {
+	cs, err := h.app.Countries(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	tr := h.translatorFrom(r.Context())
+	d := countriesData{MemberOnly: r.URL.Query().Get("member") == "1"}
+	for _, c := range cs {
+		if d.MemberOnly && !c.Member {
+			continue
+		}
+		row := countryRow{Code: c.Code, Name: tr.Country(c.Code, c.Name), Member: c.Member}
+		if c.Member && c.MemberSince != nil {
+			row.Since = c.MemberSince.UTC().Format("2006-01-02")
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	col := tr.collator()
+	slices.SortStableFunc(d.Rows, func(a, b countryRow) int { return col.CompareString(a.Name, b.Name) })
+	h.render(w, r, http.StatusOK, "countries", "CountriesTitle", d)
+}

@@ -1,0 +1,334 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"alliance"
+	"alliance/internal/app"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configure the web UI.
+type Options struct {
+	// Logger receives internal errors with the request id; slog.Default when nil.
+	Logger *slog.Logger
+	// SecureCookies marks cookies Secure and gives them the __Host- prefix.
+	// Leave it true except for plain-HTTP development on localhost; use
+	// DefaultOptions to start from the safe value.
+	SecureCookies bool
+	// NodeName is shown in the page header, e.g. "Sweden".
+	NodeName string
+}
+
+// DefaultOptions returns the defaults: secure cookies on.
+func DefaultOptions() Options { return Options{SecureCookies: true} }
+
+// pageNames are the page templates, each rendered inside templates/base.html.
+var pageNames = []string{"landing", "login", "home", "countries", "error"}
+
+// handler serves the UI.
+type handler struct {
+	app      *app.App
+	log      *slog.Logger
+	secure   bool
+	nodeName string
+	cat      *catalogue
+	pages    map[language.Tag]map[string]*template.Template
+	cssURL   string
+}
+
+// New returns the handler of the web UI, to be mounted at "/". The zero
+// Options has SecureCookies false; start from DefaultOptions for production.
+func New(a *app.App, opts Options) (http.Handler, error) {
+	if a == nil {
+		return nil, errors.New("web: nil app")
+	}
+	h := &handler{app: a, log: opts.Logger, secure: opts.SecureCookies, nodeName: opts.NodeName}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	css, err := fs.ReadFile(staticFS, "static/style.css")
+	if err != nil {
+		return nil, fmt.Errorf("web: read stylesheet: %w", err)
+	}
+	sum := sha256.Sum256(css)
+	// The content hash in the URL lets browsers cache the file for good.
+	h.cssURL = "/static/style.css?v=" + hex.EncodeToString(sum[:6])
+	if h.cat, err = loadCatalogue(); err != nil {
+		return nil, err
+	}
+	if err := h.parseTemplates(); err != nil {
+		return nil, err
+	}
+
+	pages := http.NewServeMux()
+	pages.HandleFunc("GET /{$}", h.home)
+	pages.HandleFunc("GET /login", h.loginForm)
+	pages.HandleFunc("POST /login", h.login)
+	pages.HandleFunc("POST /logout", h.logout)
+	pages.HandleFunc("GET /countries", h.countries)
+	pages.HandleFunc("/", h.notFound)
+
+	root := http.NewServeMux()
+	root.Handle("GET /static/", h.static())
+	root.Handle("/", h.withSession(pages)) // the database is asked only for pages
+	return h.withLanguage(root), nil
+}
+
+// parseTemplates parses every page with the base layout, once per language
+// with "t" bound to that language, so requests never clone templates.
+func (h *handler) parseTemplates() error {
+	h.pages = make(map[language.Tag]map[string]*template.Template)
+	for _, name := range pageNames {
+		master, err := template.New("base.html").Funcs(h.funcs(nil)).
+			ParseFS(templateFS, "templates/base.html", "templates/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("web: parse template %s: %w", name, err)
+		}
+		for _, tag := range h.cat.tags {
+			tr := h.cat.byTag[tag]
+			t, err := master.Clone()
+			if err != nil {
+				return fmt.Errorf("web: clone template %s: %w", name, err)
+			}
+			if h.pages[tag] == nil {
+				h.pages[tag] = make(map[string]*template.Template)
+			}
+			h.pages[tag][name] = t.Funcs(h.funcs(tr))
+		}
+	}
+	return nil
+}
+
+// funcs returns the template functions for one language (tr nil: for parsing).
+func (h *handler) funcs(tr *translator) template.FuncMap {
+	return template.FuncMap{
+		"t": func(id string, args ...any) (string, error) {
+			if tr == nil {
+				return "", errors.New("web: template executed without a language")
+			}
+			return tr.T(id, args...)
+		},
+		"country": func(cc, fallback string) string {
+			if tr == nil {
+				return fallback
+			}
+			return tr.Country(cc, fallback)
+		},
+		"roleMsg": roleMessage,
+		"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"datetime": func(t time.Time) string {
+			return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		},
+		"css": func() string { return h.cssURL },
+	}
+}
+
+// roleMessage is the message id of a role's display name.
+func roleMessage(r alliance.Role) string {
+	if r == "" {
+		return "RoleNone"
+	}
+	return "Role" + strings.ToUpper(string(r[:1])) + string(r[1:])
+}
+
+// static serves the embedded stylesheet and images.
+func (h *handler) static() http.Handler {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embed directive guarantees the directory
+	}
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if st, err := fs.Stat(sub, name); err != nil || st.IsDir() {
+			h.notFound(w, r) // our own 404 page, and no directory listings
+			return
+		}
+		if r.URL.Query().Get("v") != "" {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=300")
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(w, r)
+	})
+}
+
+type translatorKey struct{}
+
+// withLanguage picks the language of the request and remembers a ?lang= choice.
+func (h *handler) withLanguage(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tr, ck := h.cat.choose(r, h.secure)
+		if ck != nil {
+			http.SetCookie(w, ck)
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), translatorKey{}, tr)))
+	})
+}
+
+// translatorFrom returns the translator of the request, English by default.
+func (h *handler) translatorFrom(ctx context.Context) *translator {
+	if tr, ok := ctx.Value(translatorKey{}).(*translator); ok {
+		return tr
+	}
+	return h.cat.byTag[h.cat.tags[0]]
+}
+
+// navItem is one link of the main navigation.
+type navItem struct {
+	Label   string // message id
+	URL     string
+	Current bool
+}
+
+// page is what every template receives; Data is the page's own part.
+type page struct {
+	Title       string // message id of the page title
+	Lang        string
+	NodeName    string
+	Actor       alliance.Actor
+	SignedIn    bool
+	LogoutToken string
+	Nav         []navItem
+	Languages   []langLink
+	Data        any
+}
+
+// nav returns the main navigation for the actor.
+func nav(r *http.Request, actor alliance.Actor) []navItem {
+	items := []navItem{{Label: "NavHome", URL: "/"}, {Label: "NavCountries", URL: "/countries"}}
+	switch actor.Role {
+	case alliance.RoleAdmin:
+		items = append(items, navItem{Label: "NavUsers", URL: "/#users"})
+	case alliance.RoleAnalyst, alliance.RolePolice:
+		items = append(items, navItem{Label: "NavQueue", URL: "/#queue"})
+	case alliance.RoleSecretariat:
+		items = append(items, navItem{Label: "NavMembers", URL: "/countries?member=1"})
+	case alliance.RoleAuditor:
+		items = append(items, navItem{Label: "NavAudit", URL: "/#audit"})
+	}
+	if actor.Anonymous() {
+		items = append(items, navItem{Label: "NavLogin", URL: "/login"})
+	}
+	here := r.URL.Path
+	if r.URL.Query().Get("member") == "1" {
+		here += "?member=1"
+	}
+	for i := range items {
+		items[i].Current = items[i].URL == here
+	}
+	return items
+}
+
+// render writes page name with the layout. The page is rendered to a buffer
+// first, so a template error becomes a clean error page, not half a page.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	tr := h.translatorFrom(r.Context())
+	actor := alliance.ActorFromContext(r.Context())
+	p := page{
+		Title:     title,
+		Lang:      tr.tag.String(),
+		NodeName:  h.nodeName,
+		Actor:     actor,
+		SignedIn:  !actor.Anonymous(),
+		Nav:       nav(r, actor),
+		Languages: h.cat.languageLinks(r, tr.tag),
+		Data:      data,
+	}
+	if p.SignedIn {
+		p.LogoutToken = csrfToken(sessionFrom(r.Context()).csrf, purposeLogout)
+	}
+	var buf bytes.Buffer
+	if err := h.pages[tr.tag][name].Execute(&buf, p); err != nil {
+		h.log.ErrorContext(r.Context(), "web: render", "page", name, "err", err,
+			"request_id", alliance.RequestIDFromContext(r.Context()))
+		if name != "error" {
+			h.renderError(w, r, http.StatusInternalServerError, "ErrorInternal", "")
+			return
+		}
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Language", p.Lang)
+	hd.Set("Cache-Control", "no-store")
+	hd.Add("Vary", "Cookie")
+	hd.Add("Vary", "Accept-Language")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "same-origin")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorData is the content of the error page.
+type errorData struct {
+	Status    int
+	Message   string // message id of the heading
+	Help      string // message id of the explanation
+	Detail    string // a user-safe message from the app, in English; may be ""
+	RequestID string
+}
+
+// renderError shows the error page. Detail must be safe to show.
+func (h *handler) renderError(w http.ResponseWriter, r *http.Request, status int, msgID, detail string) {
+	h.render(w, r, status, "error", msgID, errorData{
+		Status: status, Message: msgID, Help: msgID + "Help", Detail: detail, RequestID: alliance.RequestIDFromContext(r.Context()),
+	})
+}
+
+// fail maps an error from the app to a response. Messages of *alliance.Error
+// are safe to show; anything else is logged with the request id and shown
+// only as a generic message and that id.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch alliance.ErrorCode(err) {
+	case alliance.EUNAUTHORIZED:
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	case alliance.EFORBIDDEN:
+		h.renderError(w, r, http.StatusForbidden, "ErrorForbidden", "")
+	case alliance.ENOTFOUND:
+		h.renderError(w, r, http.StatusNotFound, "ErrorNotFound", "")
+	case alliance.EINVALID:
+		h.renderError(w, r, http.StatusBadRequest, "ErrorInvalid", alliance.ErrorMessage(err))
+	case alliance.ECONFLICT:
+		h.renderError(w, r, http.StatusConflict, "ErrorConflict", alliance.ErrorMessage(err))
+	case alliance.ETOOLARGE:
+		h.renderError(w, r, http.StatusRequestEntityTooLarge, "ErrorTooLarge", "")
+	case alliance.ERATELIMIT:
+		h.renderError(w, r, http.StatusTooManyRequests, "ErrorRateLimited", "")
+	case alliance.EUNAVAILABLE:
+		h.log.ErrorContext(r.Context(), "web: unavailable", "path", r.URL.Path, "err", err,
+			"request_id", alliance.RequestIDFromContext(r.Context()))
+		h.renderError(w, r, http.StatusServiceUnavailable, "ErrorUnavailable", "")
+	default:
+		h.log.ErrorContext(r.Context(), "web: internal error", "path", r.URL.Path, "err", err,
+			"request_id", alliance.RequestIDFromContext(r.Context()))
+		h.renderError(w, r, http.StatusInternalServerError, "ErrorInternal", "")
+	}
+}
+
+// notFound is the page for unknown paths.
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.renderError(w, r, http.StatusNotFound, "ErrorNotFound", "")
+}
