@@ -1,0 +1,341 @@
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// The dialect names accepted by Migrate and New. They match the values of
+// store.Dialect, so string(db.Dialect()) can be passed as is.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Defaults applied by New to the zero fields of Config.
+const (
+	DefaultMaxWorkers           = 10
+	DefaultHousekeepingInterval = 15 * time.Minute
+	DefaultStopTimeout          = 30 * time.Second
+)
+
+// hardStopGrace is how long Stop waits for jobs to return after it has
+// cancelled their contexts.
+const hardStopGrace = 5 * time.Second
+
+// migrateLockKey is the PostgreSQL advisory lock that serialises concurrent
+// Migrate calls from several processes ("alliance-jobs" folded into an int64).
+const migrateLockKey int64 = 0x616c6c6a6f6273
+
+// Config configures a Runner. The zero value is usable: no metrics, no
+// housekeeping function, River's default polling.
+type Config struct {
+	// Logger receives the runner's and River's logs. Nil means slog.Default().
+	Logger *slog.Logger
+
+	// Registerer receives the job metrics, each labelled by job kind:
+	// alliance_jobs_completed_total, alliance_jobs_failed_total and
+	// alliance_job_duration_seconds. Nil means they are kept but not
+	// registered anywhere. Registering twice on one registry (two Runners)
+	// shares the collectors.
+	Registerer prometheus.Registerer
+
+	// Housekeeping is called by the periodic "housekeeping" job (for example,
+	// to delete expired sessions). Nil means no periodic housekeeping job is
+	// scheduled; its worker is still registered so that queued jobs of that
+	// kind complete.
+	Housekeeping func(ctx context.Context) error
+
+	// HousekeepingInterval is how often the housekeeping job runs. It also
+	// runs once whenever a process becomes River's leader. Zero means
+	// DefaultHousekeepingInterval.
+	HousekeepingInterval time.Duration
+
+	// PostgresDSN, on PostgreSQL, is the data source name of the same
+	// database as the *sql.DB (the store's DSN, a URL or key=value string).
+	// When set, River LISTENs for new jobs on one dedicated connection made
+	// from it, so jobs start within milliseconds of the inserting
+	// transaction's commit. When empty, River polls every FetchPollInterval.
+	// Behind PgBouncer it must reach PostgreSQL directly or through session
+	// pooling. Ignored on SQLite.
+	PostgresDSN string
+
+	// MaxWorkers is how many jobs run at once in this process. Zero means
+	// DefaultMaxWorkers. River fetches at most MaxWorkers jobs per fetch and
+	// fetches at most every 100ms, so a process works at most about
+	// 10×MaxWorkers short jobs a second: another reason for batch jobs.
+	MaxWorkers int
+
+	// FetchPollInterval is how often River polls for new jobs when it is not
+	// told about them by a notification. Zero means River's default (1s).
+	FetchPollInterval time.Duration
+
+	// StopTimeout bounds how long Stop waits for running jobs before it
+	// cancels their contexts, when the context given to Stop has no earlier
+	// deadline. Zero means DefaultStopTimeout.
+	StopTimeout time.Duration
+
+	// testOnly sets River's TestOnly (no staggered start of its maintenance
+	// services), for this package's tests.
+	testOnly bool
+}
+
+// Runner owns a River client: it works the registered job kinds, schedules
+// the periodic jobs and records metrics. One Runner runs in each process;
+// on PostgreSQL several processes share the queue. A Runner is started at
+// most once; after Stop it cannot be started again.
+type Runner struct {
+	client     *river.Client[*sql.Tx]
+	workers    *river.Workers
+	listenPool *pgxpool.Pool
+	logger     *slog.Logger
+	metrics    *metrics
+	dialect    string
+
+	stopTimeout time.Duration
+
+	mu      sync.Mutex
+	started bool
+	stopped bool
+}
+
+// New builds a Runner over db, which must already be migrated (Migrate).
+// dialect is SQLite or Postgres. New does not start working jobs; see Start.
+// Workers are added with Register between New and Start.
+//
+// Driver choice on PostgreSQL: riverdatabasesql over the same *sql.DB rather
+// than riverpgxv5 over a separate pgx pool. River's client is then a
+// *river.Client[*sql.Tx] on both dialects, so jobs can be inserted in the
+// store's own *sql.Tx (InsertTx), which riverpgxv5 (it wants a pgx.Tx) cannot
+// do. What riverdatabasesql alone lacks is LISTEN/NOTIFY; River v0.51's
+// riverdatabasesql.NewWithPgxListener restores it with a pgx pool used only
+// for the listener connection, which New creates from Config.PostgresDSN.
+func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
+	if db == nil {
+		return nil, errors.New("jobs: new: nil database")
+	}
+	if dialect != SQLite && dialect != Postgres {
+		return nil, fmt.Errorf("jobs: new: unknown dialect %q", dialect)
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	metrics, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new: %w", err)
+	}
+
+	r := &Runner{
+		workers:     river.NewWorkers(),
+		logger:      logger,
+		metrics:     metrics,
+		dialect:     dialect,
+		stopTimeout: cmp.Or(cfg.StopTimeout, DefaultStopTimeout),
+	}
+	river.AddWorker(r.workers, &housekeepingWorker{fn: cfg.Housekeeping, logger: logger})
+
+	var periodic []*river.PeriodicJob
+	if cfg.Housekeeping != nil {
+		interval := cmp.Or(cfg.HousekeepingInterval, DefaultHousekeepingInterval)
+		periodic = append(periodic, river.NewPeriodicJob(
+			river.PeriodicInterval(interval),
+			func() (river.JobArgs, *river.InsertOpts) { return HousekeepingArgs{}, nil },
+			&river.PeriodicJobOpts{ID: HousekeepingArgs{}.Kind(), RunOnStart: true},
+		))
+	}
+
+	rc := &river.Config{
+		Logger:            logger.With("component", "river"),
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmp.Or(cfg.MaxWorkers, DefaultMaxWorkers)}},
+		Workers:           r.workers,
+		PeriodicJobs:      periodic,
+		Middleware:        []rivertype.Middleware{metrics},
+		FetchPollInterval: cfg.FetchPollInterval,
+		TestOnly:          cfg.testOnly,
+	}
+	if cfg.FetchPollInterval > 0 && cfg.FetchPollInterval < river.FetchCooldownDefault {
+		rc.FetchCooldown = cfg.FetchPollInterval
+	}
+
+	var driver riverdriver.Driver[*sql.Tx]
+	switch dialect {
+	case SQLite:
+		driver = riversqlite.New(db)
+	case Postgres:
+		if cfg.PostgresDSN == "" {
+			driver = riverdatabasesql.New(db)
+			break
+		}
+		pc, err := pgxpool.ParseConfig(cfg.PostgresDSN)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: new: listener DSN: %w", err)
+		}
+		// River hijacks the listener connection from the pool; one is enough.
+		pc.MinConns, pc.MaxConns = 0, 1
+		pool, err := pgxpool.NewWithConfig(context.Background(), pc) // connects lazily
+		if err != nil {
+			return nil, fmt.Errorf("jobs: new: listener pool: %w", err)
+		}
+		r.listenPool = pool
+		driver = riverdatabasesql.NewWithPgxListener(db, pool)
+	default:
+		return nil, fmt.Errorf("jobs: new: unknown dialect %q", dialect)
+	}
+
+	client, err := river.NewClient(driver, rc)
+	if err != nil {
+		r.closePool()
+		return nil, fmt.Errorf("jobs: new: river client: %w", err)
+	}
+	r.client = client
+	return r, nil
+}
+
+// Register adds the worker of job kind T to r. It must be called before
+// Start, and not concurrently with inserts; registering a kind twice is an
+// error. Jobs of kinds with no registered worker cannot be inserted.
+func Register[T river.JobArgs](r *Runner, w river.Worker[T]) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started || r.stopped {
+		var args T
+		return fmt.Errorf("jobs: register %q: runner already started", args.Kind())
+	}
+	if err := river.AddWorkerSafely(r.workers, w); err != nil {
+		return fmt.Errorf("jobs: register: %w", err)
+	}
+	return nil
+}
+
+// Client returns the River client, for inserting jobs (Insert, InsertTx,
+// InsertManyTx) and inspecting them (JobGet, JobList). InsertTx takes the
+// *sql.Tx of a store transaction on both dialects; see the package
+// documentation. The client may be used to insert jobs without starting r.
+func (r *Runner) Client() *river.Client[*sql.Tx] { return r.client }
+
+// Start begins working jobs and, on the process elected leader, scheduling
+// periodic jobs. It returns once River has started. ctx is used only while
+// starting: cancelling it later does not stop the runner; call Stop.
+func (r *Runner) Start(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return errors.New("jobs: start: runner stopped")
+	}
+	if r.started {
+		return nil
+	}
+	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	r.started = true
+	r.logger.InfoContext(ctx, "jobs: runner started", "dialect", r.dialect, "listen", r.listenPool != nil)
+	return nil
+}
+
+// Stop shuts r down gracefully: it stops fetching jobs and waits for running
+// jobs to finish, until ctx is done or Config.StopTimeout has passed,
+// whichever comes first. Jobs still running then have their contexts
+// cancelled, and Stop waits a few more seconds for them to return; their
+// attempts are retried later, on this or another process. Stop returns an
+// error only if jobs were still running at the end. It is safe to call Stop
+// on a Runner that was never started, and more than once.
+func (r *Runner) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return nil
+	}
+	r.stopped = true
+	defer r.closePool()
+	if !r.started {
+		return nil
+	}
+
+	softCtx, cancel := context.WithTimeout(ctx, r.stopTimeout)
+	err := r.client.Stop(softCtx)
+	cancel()
+	if err == nil {
+		r.logger.InfoContext(ctx, "jobs: runner stopped")
+		return nil
+	}
+
+	r.logger.WarnContext(ctx, "jobs: jobs still running at stop timeout; cancelling them", "err", err)
+	hardCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hardStopGrace)
+	defer cancel()
+	if err := r.client.StopAndCancel(hardCtx); err != nil {
+		return fmt.Errorf("jobs: stop: jobs did not return after cancellation: %w", err)
+	}
+	r.logger.InfoContext(ctx, "jobs: runner stopped after cancelling running jobs")
+	return nil
+}
+
+func (r *Runner) closePool() {
+	if r.listenPool != nil {
+		r.listenPool.Close()
+		r.listenPool = nil
+	}
+}
+
+// Migrate creates or upgrades River's tables (river_job, river_leader, …) in
+// db with River's own migrations for dialect. It is idempotent. On
+// PostgreSQL concurrent callers are serialised by an advisory lock; each
+// River migration runs in its own transaction.
+func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
+	switch dialect {
+	case SQLite:
+		return migrate(ctx, riversqlite.New(db))
+	case Postgres:
+		// The lock is held on a connection of its own while River migrates
+		// through the pool; with a one-connection pool that would deadlock.
+		if db.Stats().MaxOpenConnections != 1 {
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				return fmt.Errorf("jobs: migrate: %w", err)
+			}
+			defer conn.Close()
+			if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+				return fmt.Errorf("jobs: migrate: lock: %w", err)
+			}
+			defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey) //nolint:errcheck // closing the session releases it too
+		}
+		return migrate(ctx, riverdatabasesql.New(db))
+	default:
+		return fmt.Errorf("jobs: migrate: unknown dialect %q", dialect)
+	}
+}
+
+func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error {
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	if len(res.Versions) > 0 {
+		versions := make([]int, len(res.Versions))
+		for i, v := range res.Versions {
+			versions[i] = v.Version
+		}
+		slog.InfoContext(ctx, "jobs: applied River migrations", "versions", versions)
+	}
+	return nil
+}
