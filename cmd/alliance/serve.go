@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"alliance/internal/app"
+	"alliance/internal/config"
+	"alliance/internal/httpapi"
+	"alliance/internal/jobs"
+	"alliance/internal/server"
+	"alliance/internal/store"
+	"alliance/internal/web"
+)
+
+// migrateAll brings the schema of the platform and of the job queue up to date.
+func migrateAll(ctx context.Context, db *store.DB) error {
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := jobs.Migrate(ctx, db.SQL(), string(db.Dialect())); err != nil {
+		return fmt.Errorf("migrate job queue: %w", err)
+	}
+	return nil
+}
+
+var serveFlags = []string{"db", "addr", "home-org", "log-format", "log-level", "secure-cookies", "jobs"}
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := m.flagSet("serve", "serve [--db DSN] [--addr HOST:PORT] [--home-org CODE] [flags]")
+	cfg, err := m.loadConfig(fs, args, config.Default(), serveFlags...)
+	if err != nil {
+		return err
+	}
+	migrate := fs.Bool("migrate", false, "migrate the database before serving (otherwise an outdated schema is an error)")
+	if err := parse(fs, args, false); err != nil {
+		return err
+	}
+	log, err := m.logger(cfg)
+	if err != nil {
+		return err
+	}
+	db, err := m.openDB(ctx, cfg, *migrate)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return m.run(ctx, cfg, db, log, nil)
+}
+
+// run serves the node on db until ctx is cancelled. banner, when set, is
+// called with the base URL once the server listens (the demo prints logins).
+func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger, banner func(url string)) error {
+	if err := checkSchema(ctx, db); err != nil {
+		return err
+	}
+	a := app.New(app.Options{DB: db, Logger: log, HomeOrg: cfg.HomeOrg})
+	if err := a.CheckHomeOrg(ctx); err != nil {
+		return err
+	}
+	api := httpapi.New(a, httpapi.Options{Logger: log})
+	ui, err := web.New(a, web.Options{Logger: log, SecureCookies: cfg.SecureCookies, NodeName: cfg.HomeOrg})
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	srv := server.New(server.Options{App: a, API: api, Web: ui, Logger: log, DB: db.SQL(), ShutdownTimeout: 20 * time.Second})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var runner *jobs.Runner
+	if cfg.Jobs {
+		jcfg := jobs.Config{Logger: log, Registerer: srv.Registry(), Housekeeping: a.Housekeeping}
+		if db.Dialect() == store.Postgres {
+			jcfg.PostgresDSN = cfg.DB // LISTEN/NOTIFY wakes workers at once instead of polling
+		}
+		runner, err = jobs.New(db.SQL(), string(db.Dialect()), jcfg)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("jobs: %w", err)
+		}
+		if err := runner.Start(ctx); err != nil {
+			ln.Close()
+			return fmt.Errorf("start jobs: %w", err)
+		}
+	}
+
+	addr := ln.Addr().String()
+	log.Info("serving", "addr", addr, "db", string(db.Dialect()), "home_org", cfg.HomeOrg, "jobs", cfg.Jobs)
+	if m.Listening != nil {
+		m.Listening(addr)
+	}
+	if banner != nil {
+		banner("http://" + addr)
+	}
+	serveErr := srv.Serve(ctx, ln)
+	if runner != nil {
+		// Jobs stop after the HTTP server, so requests in flight can still enqueue.
+		stopCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+		defer stop()
+		if err := runner.Stop(stopCtx); err != nil {
+			log.Error("stop jobs", "err", err)
+		}
+	}
+	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {
+		return serveErr
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// checkSchema refuses to serve a database whose schema is behind the binary:
+// half the features would fail at their first query.
+func checkSchema(ctx context.Context, db *store.DB) error {
+	have, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if want := store.LatestVersion(); have < want {
+		return fmt.Errorf("database schema is at version %d, this binary needs %d: run 'alliance migrate' (or serve --migrate)", have, want)
+	}
+	return nil
+}
