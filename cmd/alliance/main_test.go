@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"alliance/internal/store"
+	"alliance/internal/testutil"
 )
 
 // cli runs the alliance command in-process and returns its exit status and output.
@@ -31,38 +30,11 @@ func cli(t *testing.T, env map[string]string, stdin string, args ...string) (int
 // dsns returns the databases the CLI tests run on: a SQLite file always and
 // a fresh PostgreSQL database when ALLIANCE_TEST_POSTGRES is set.
 func dsns(t *testing.T) map[string]string {
-	out := map[string]string{"sqlite": filepath.Join(t.TempDir(), "cli.db")}
-	if pg := os.Getenv("ALLIANCE_TEST_POSTGRES"); pg != "" {
-		out["postgres"] = freshPostgres(t, pg)
+	out := map[string]string{"sqlite": testutil.SQLiteDSN(t)}
+	if os.Getenv(testutil.PostgresEnv) != "" {
+		out["postgres"] = testutil.PostgresDSN(t)
 	}
 	return out
-}
-
-// freshPostgres creates a database of its own for one test and drops it after.
-func freshPostgres(t *testing.T, admin string) string {
-	t.Helper()
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	name := fmt.Sprintf("alliance_cli_%d", time.Now().UnixNano())
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", admin)
-		if err == nil {
-			db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			db.Close()
-		}
-	})
-	i := strings.LastIndex(admin, "/")
-	rest := ""
-	if q := strings.IndexByte(admin[i:], '?'); q >= 0 {
-		rest = admin[i+q:]
-	}
-	return admin[:i+1] + name + rest
 }
 
 func TestUsage(t *testing.T) {

@@ -35,7 +35,7 @@ func (a *App) AuditEvents(ctx context.Context, after int64, limit int) ([]allian
 		org = ""
 	}
 	var out []alliance.AuditEvent
-	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+	err = a.db.InReadTx(ctx, func(tx *store.Tx) error {
 		out, err = tx.AuditEvents(ctx, org, after, limit)
 		return err
 	})

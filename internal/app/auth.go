@@ -100,7 +100,7 @@ func (a *App) SessionActor(ctx context.Context, secret string) (alliance.Actor, 
 		s alliance.Session
 		u alliance.User
 	)
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+	err := a.db.InReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		s, u, err = tx.SessionByHash(ctx, hashSecret(secret))
 		return err
@@ -138,8 +138,13 @@ func (a *App) TokenActor(ctx context.Context, secret string) (alliance.Actor, er
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {
 		return alliance.Actor{}, bad
 	}
-	var actor alliance.Actor
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+	var (
+		actor alliance.Actor
+		touch bool
+	)
+	// Authentication is a read; only the once-a-minute "last used" stamp
+	// writes, so API calls do not queue for SQLite's write lock.
+	err := a.db.InReadTx(ctx, func(tx *store.Tx) error {
 		t, u, err := tx.TokenByHash(ctx, hashSecret(secret))
 		if err != nil {
 			return err
@@ -147,17 +152,14 @@ func (a *App) TokenActor(ctx context.Context, secret string) (alliance.Actor, er
 		if u.Disabled {
 			return bad
 		}
-		// Recording every use would make each API call a write; once a minute
-		// is enough to show which tokens are alive.
-		if t.LastUsedAt == nil || tx.Now().Sub(*t.LastUsedAt) > time.Minute {
-			if err := tx.TouchToken(ctx, t.ID); err != nil {
-				return err
-			}
-		}
+		touch = t.LastUsedAt == nil || tx.Now().Sub(*t.LastUsedAt) > time.Minute
 		actor = u.Actor()
 		actor.TokenID = t.ID
 		return nil
 	})
+	if err == nil && touch {
+		err = a.db.InTx(ctx, func(tx *store.Tx) error { return tx.TouchToken(ctx, actor.TokenID) })
+	}
 	switch alliance.ErrorCode(err) {
 	case "":
 		return actor, nil

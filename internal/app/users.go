@@ -155,7 +155,7 @@ func (a *App) Me(ctx context.Context) (Me, error) {
 		return Me{}, alliance.Errorf(alliance.EUNAUTHORIZED, "Authentication required.")
 	}
 	var me Me
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+	err := a.db.InReadTx(ctx, func(tx *store.Tx) error {
 		u, err := tx.UserByID(ctx, actor.UserID)
 		if err != nil {
 			return err
@@ -176,7 +176,7 @@ func (a *App) Me(ctx context.Context) (Me, error) {
 // Countries returns every country with its membership. It is public.
 func (a *App) Countries(ctx context.Context) ([]alliance.Country, error) {
 	var out []alliance.Country
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+	err := a.db.InReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = tx.Countries(ctx)
 		return err
@@ -193,7 +193,7 @@ func (a *App) Organisations(ctx context.Context) ([]alliance.Organisation, error
 		return nil, err
 	}
 	var out []alliance.Organisation
-	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+	err := a.db.InReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = tx.Organisations(ctx)
 		return err
@@ -211,7 +211,7 @@ func (a *App) OrgUsers(ctx context.Context) ([]alliance.User, error) {
 		return nil, err
 	}
 	var out []alliance.User
-	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+	err = a.db.InReadTx(ctx, func(tx *store.Tx) error {
 		out, err = tx.UsersByOrg(ctx, actor.OrgID)
 		return err
 	})

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLayering(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alliance.json")
+	if err := os.WriteFile(path, []byte(`{"db":"file.db","addr":"127.0.0.1:9000","log_format":"json"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Default()
+	if err := c.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"ALLIANCE_ADDR": "127.0.0.1:9001", "ALLIANCE_JOBS": "false"}
+	if err := c.LoadEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	c.Flags(fs, "db", "addr", "jobs", "log-format")
+	if err := fs.Parse([]string{"--db", "flag.db"}); err != nil {
+		t.Fatal(err)
+	}
+	want := Config{DB: "flag.db", Addr: "127.0.0.1:9001", HomeOrg: "SE-HOTLINE", LogFormat: "json", LogLevel: "info", SecureCookies: true, Jobs: false}
+	if c != want {
+		t.Errorf("got %+v\nwant %+v", c, want)
+	}
+	if err := c.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"missing file", filepath.Join(dir, "none.json"), "no such file"},
+		{"unknown key", write("unknown.json", `{"dbb":"x"}`), `unknown field "dbb"`},
+		{"not json", write("bad.json", `db = x`), "invalid character"},
+		{"too large", write("big.json", `{"db":"`+strings.Repeat("x", maxFileSize)+`"}`), "larger than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			err := c.LoadFile(tt.path)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("LoadFile: %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	c := Default()
+	if err := c.LoadEnv(func(k string) string { return map[string]string{"ALLIANCE_JOBS": "maybe"}[k] }); err == nil || !strings.Contains(err.Error(), "ALLIANCE_JOBS") {
+		t.Errorf("bad boolean: %v", err)
+	}
+	c = Default()
+	c.DB, c.LogFormat, c.LogLevel = "", "xml", "loud"
+	err := c.Validate()
+	for _, want := range []string{"db:", "log-format", "log-level"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate: %v, want it to name %s", err, want)
+		}
+	}
+}
