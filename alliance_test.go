@@ -3,6 +3,7 @@ package alliance_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,6 +173,46 @@ func TestAuditChain(t *testing.T) {
 			v := verify(tt.tamper(chain(5)))
 			if v.BrokenAt != tt.broken || v.OK != (tt.broken == 0) {
 				t.Errorf("got %+v, want broken at %d", v, tt.broken)
+			}
+		})
+	}
+}
+
+func TestDecideRoute(t *testing.T) {
+	se := alliance.Organisation{Code: "SE-HOTLINE", Kind: alliance.OrgHotline, CountryCode: "SE"}
+	hotline := func(cc string) (string, bool) {
+		for _, m := range alliance.FoundingMembers {
+			if m == cc {
+				return alliance.HotlineCode(cc), true
+			}
+		}
+		return "", false
+	}
+	ok := func(cc string) alliance.Trace {
+		return alliance.Trace{Status: alliance.TraceOK, IP: "192.0.2.1", Country: cc}
+	}
+	tests := []struct {
+		name     string
+		trace    alliance.Trace
+		kind     alliance.RouteKind
+		org      string
+		police   string
+		inReason string
+	}{
+		{"national", ok("SE"), alliance.RouteNational, "SE-HOTLINE", "SE-POLICE", "Sweden"},
+		{"forward to a member", ok("NL"), alliance.RouteForward, "NL-HOTLINE", "", "Netherlands"},
+		{"no member hotline", ok("RU"), alliance.RouteNoHotline, "SE-HOTLINE", "", "Russia"},
+		{"untraceable", alliance.Trace{Status: alliance.TraceNXDomain}, alliance.RouteNoHotline, "SE-HOTLINE", "", "nxdomain"},
+		{"no country for the address", ok(""), alliance.RouteNoHotline, "SE-HOTLINE", "", "192.0.2.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := alliance.DecideRoute(se, tt.trace, hotline)
+			if r.Kind != tt.kind || r.OrgCode != tt.org || r.Police != tt.police {
+				t.Errorf("got %+v, want %s to %s (police %q)", r, tt.kind, tt.org, tt.police)
+			}
+			if !strings.Contains(r.Reason, tt.inReason) {
+				t.Errorf("reason %q lacks %q", r.Reason, tt.inReason)
 			}
 		})
 	}

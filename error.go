@@ -3,6 +3,7 @@ package alliance
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes shared by every layer. Only the HTTP and web edges map them to
@@ -25,6 +26,8 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// RetryAfter says when to try again, for ERATELIMIT (Retry-After header).
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.
@@ -76,4 +79,13 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// ErrorRetryAfter returns how long to wait before retrying err, if it says.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
