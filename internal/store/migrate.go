@@ -245,9 +245,12 @@ func referenceFingerprint(countries []alliance.Country, orgs []alliance.Organisa
 }
 
 // valuesList returns "($1, $2), ($3, $4)" for rows × cols placeholders.
-func valuesList(rows, cols int) string {
+func valuesList(rows, cols int) string { return valuesListFrom(1, rows, cols) }
+
+// valuesListFrom is valuesList with placeholders numbered from first.
+func valuesListFrom(first, rows, cols int) string {
 	var b strings.Builder
-	n := 1
+	n := first
 	for r := range rows {
 		if r > 0 {
 			b.WriteString(", ")

@@ -189,6 +189,27 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return tx.tx.ExecContext(ctx, tx.dialect.rebind(query), args...)
 }
 
+// execBulk is exec for multi-row statements, whose text varies with the
+// number of rows. On PostgreSQL it skips pgx's prepared-statement cache, which
+// would spend a round trip preparing each new row count (on each connection)
+// and fill with one-off statements: the statement is parsed and run in one
+// round trip instead.
+func (tx *Tx) execBulk(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if tx.dialect == Postgres {
+		args = append([]any{pgx.QueryExecModeExec}, args...)
+	}
+	return tx.tx.ExecContext(ctx, tx.dialect.rebind(query), args...)
+}
+
+// queryBulk is query for statements whose text varies with the number of
+// rows, as execBulk. The caller closes the rows.
+func (tx *Tx) queryBulk(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if tx.dialect == Postgres {
+		args = append([]any{pgx.QueryExecModeExec}, args...)
+	}
+	return tx.tx.QueryContext(ctx, tx.dialect.rebind(query), args...)
+}
+
 // query runs a query written with $n placeholders. The caller closes the rows.
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return tx.tx.QueryContext(ctx, tx.dialect.rebind(query), args...)
