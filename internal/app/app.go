@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"alliance"
 	"alliance/internal/store"
+	"alliance/internal/trace"
 )
 
 // Options configure an App.
@@ -18,6 +21,17 @@ type Options struct {
 	Now     func() time.Time // clock; time.Now when nil
 	// SessionTTL is how long a web login lasts; 12 hours when zero.
 	SessionTTL time.Duration
+	// Tracer traces items' hosts in TraceBatch. Nil leaves items untraced:
+	// TraceBatch then does nothing (tests and tools that never trace).
+	Tracer *trace.Tracer
+	// TraceConcurrency bounds the lookups TraceBatch runs at once; 64 when zero.
+	TraceConcurrency int
+	// AnonymousReportLimit limits reports from the public per client;
+	// DefaultAnonymousReportLimit when zero.
+	AnonymousReportLimit RateLimit
+	// UserReportLimit limits reports per API token, or per user for web
+	// sessions; DefaultUserReportLimit when zero.
+	UserReportLimit RateLimit
 }
 
 // App is the set of use cases, shared by every edge of the node.
@@ -28,6 +42,15 @@ type App struct {
 	now        func() time.Time
 	sessionTTL time.Duration
 	logins     *limiter
+
+	tracer           *trace.Tracer
+	traceConcurrency int
+	anonReports      *buckets
+	userReports      *buckets
+	intake           *intakeWriter
+	tokens           *tokenCache
+	homeOrgID        atomic.Int64 // id of homeOrg, once looked up
+	noTracerOnce     sync.Once
 }
 
 // New returns an App over an open, migrated database.
@@ -51,6 +74,23 @@ func New(opts Options) *App {
 	// Ten failed logins per e-mail or client in 15 minutes slow a guesser to
 	// about a thousand tries a day while a person who mistypes is not locked out.
 	a.logins = newLimiter(10, 15*time.Minute, a.now)
+	a.tracer, a.traceConcurrency = opts.Tracer, opts.TraceConcurrency
+	if a.traceConcurrency <= 0 {
+		a.traceConcurrency = 64
+	}
+	anon, user := opts.AnonymousReportLimit, opts.UserReportLimit
+	if !anon.valid() {
+		anon = DefaultAnonymousReportLimit
+	}
+	if !user.valid() {
+		user = DefaultUserReportLimit
+	}
+	a.anonReports, a.userReports = newBuckets(anon, a.now), newBuckets(user, a.now)
+	a.intake = &intakeWriter{app: a, max: sqliteWriters}
+	if opts.DB != nil && opts.DB.Dialect() == store.Postgres {
+		a.intake.max = postgresWriters
+	}
+	a.tokens = newTokenCache(a.now)
 	return a
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"alliance"
 	"alliance/internal/store"
@@ -45,18 +46,33 @@ func (a *App) AuditEvents(ctx context.Context, after int64, limit int) ([]allian
 	return out, nil
 }
 
-// Housekeeping removes what has expired: web sessions now; later features
-// add their own retention rules here (reporter contact data, for one).
+// Housekeeping removes what has expired: web sessions; reporters' contact
+// e-mails past alliance.ContactRetention (with a "contact.purge" audit row
+// saying how many); idempotency keys older than a day. It is the node's own
+// work and acts as the system actor.
 func (a *App) Housekeeping(ctx context.Context) error {
-	var n int64
+	ctx = alliance.NewContextWithActor(ctx, alliance.SystemActor)
+	var sessions, contacts, keys int64
 	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		n, err = tx.DeleteExpiredSessions(ctx)
-		return err
+		if sessions, err = tx.DeleteExpiredSessions(ctx); err != nil {
+			return err
+		}
+		if contacts, err = tx.PurgeContacts(ctx); err != nil {
+			return err
+		}
+		if keys, err = tx.DeleteIdempotencyKeys(ctx, tx.Now().Add(-idempotencyTTL)); err != nil {
+			return err
+		}
+		if contacts == 0 {
+			return nil
+		}
+		return tx.AppendAudit(ctx, auditFor(ctx, a.homeOrg, "contact.purge", "report_contact", strconv.FormatInt(contacts, 10)))
 	})
 	if err != nil {
 		return fmt.Errorf("app: housekeeping: %w", err)
 	}
-	a.log.InfoContext(ctx, "housekeeping done", "expired_sessions", n)
+	a.log.InfoContext(ctx, "housekeeping done", "expired_sessions", sessions, "purged_contacts", contacts,
+		"expired_idempotency_keys", keys)
 	return nil
 }

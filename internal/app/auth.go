@@ -132,11 +132,16 @@ func (a *App) Logout(ctx context.Context, secret string) error {
 }
 
 // TokenActor returns the actor for an API bearer token; EUNAUTHORIZED if the
-// token is unknown or its user is disabled.
+// token is unknown or its user is disabled. Tokens found are trusted for a
+// few seconds without asking the database again (see tokenCacheTTL).
 func (a *App) TokenActor(ctx context.Context, secret string) (alliance.Actor, error) {
 	bad := alliance.Errorf(alliance.EUNAUTHORIZED, "Invalid or expired API token.")
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {
 		return alliance.Actor{}, bad
+	}
+	hash := hashSecret(secret)
+	if actor, ok := a.tokens.get(hash); ok {
+		return actor, nil
 	}
 	var (
 		actor alliance.Actor
@@ -145,7 +150,7 @@ func (a *App) TokenActor(ctx context.Context, secret string) (alliance.Actor, er
 	// Authentication is a read; only the once-a-minute "last used" stamp
 	// writes, so API calls do not queue for SQLite's write lock.
 	err := a.db.InReadTx(ctx, func(tx *store.Tx) error {
-		t, u, err := tx.TokenByHash(ctx, hashSecret(secret))
+		t, u, err := tx.TokenByHash(ctx, hash)
 		if err != nil {
 			return err
 		}
@@ -162,6 +167,7 @@ func (a *App) TokenActor(ctx context.Context, secret string) (alliance.Actor, er
 	}
 	switch alliance.ErrorCode(err) {
 	case "":
+		a.tokens.put(hash, actor)
 		return actor, nil
 	case alliance.ENOTFOUND, alliance.EUNAUTHORIZED:
 		return alliance.Actor{}, bad
