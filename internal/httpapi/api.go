@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"alliance"
 	"alliance/internal/app"
@@ -13,6 +14,11 @@ type Options struct {
 	// Logger receives internal errors with their request id; slog.Default()
 	// when nil.
 	Logger *slog.Logger
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the node. A request whose peer is in one of them is attributed to the
+	// address its X-Forwarded-For names (see clientAddr); empty, the
+	// default, the header is ignored, as any client can forge it.
+	TrustedProxies []netip.Prefix
 }
 
 // handlerFunc is an API handler. It writes a response and returns nil, or
@@ -34,13 +40,19 @@ var routes = []route{
 	{"GET /api/v1/me", (*api).me},
 	{"GET /api/v1/countries", (*api).countries},
 	{"GET /api/v1/organisations", (*api).organisations},
+	{"POST /api/v1/reports", (*api).postReport},
+	{"GET /api/v1/reports/{id}", (*api).getReport},
+	{"GET /api/v1/items", (*api).listItems},
+	{"GET /api/v1/items/{id}", (*api).getItem},
+	{"POST /api/v1/items/{id}/retrace", (*api).retraceItem},
 }
 
 // api is the handler returned by New.
 type api struct {
-	app *app.App
-	log *slog.Logger
-	mux *http.ServeMux
+	app     *app.App
+	log     *slog.Logger
+	mux     *http.ServeMux
+	trusted []netip.Prefix
 }
 
 // New returns the handler of the /api/v1 JSON API over the use cases of a.
@@ -48,6 +60,9 @@ type api struct {
 // stripping the prefix.
 func New(a *app.App, opts Options) http.Handler {
 	h := &api{app: a, log: opts.Logger, mux: http.NewServeMux()}
+	for _, p := range opts.TrustedProxies {
+		h.trusted = append(h.trusted, p.Masked())
+	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

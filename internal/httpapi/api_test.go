@@ -3,12 +3,14 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -357,6 +359,32 @@ func TestWriteError(t *testing.T) {
 			}
 			if wantChall := tt.wantStatus == 401; (w.Header().Get("WWW-Authenticate") != "") != wantChall {
 				t.Errorf("WWW-Authenticate = %q", w.Header().Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+// TestWriteErrorRetryAfter checks that a 429 says when to retry, in whole
+// seconds rounded up, and that other errors do not.
+func TestWriteErrorRetryAfter(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"unknown wait", alliance.Errorf(alliance.ERATELIMIT, "Slow down."), "1"},
+		{"under a second", &alliance.Error{Code: alliance.ERATELIMIT, Message: "Slow down.", RetryAfter: 10 * time.Millisecond}, "1"},
+		{"whole seconds", &alliance.Error{Code: alliance.ERATELIMIT, Message: "Slow down.", RetryAfter: 30 * time.Second}, "30"},
+		{"rounded up", &alliance.Error{Code: alliance.ERATELIMIT, Message: "Slow down.", RetryAfter: 30*time.Second + time.Nanosecond}, "31"},
+		{"wrapped", fmt.Errorf("app: submit: %w", &alliance.Error{Code: alliance.ERATELIMIT, Message: "Slow down.", RetryAfter: 90 * time.Second}), "90"},
+		{"not rate limited", &alliance.Error{Code: alliance.EINVALID, Message: "Bad.", RetryAfter: time.Minute}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			httpapi.WriteError(w, tt.err)
+			if got := w.Header().Get("Retry-After"); got != tt.want {
+				t.Errorf("Retry-After = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -27,8 +27,10 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, maxBytes int64) e
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBodyBytes
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return alliance.Errorf(alliance.EINVALID, "Content-Type must be application/json.")
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" { // the common case, without parsing
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return alliance.Errorf(alliance.EINVALID, "Content-Type must be application/json.")
+		}
 	}
 	tooLarge := alliance.Errorf(alliance.ETOOLARGE, "Request body is larger than %s.", byteSize(maxBytes))
 	if r.ContentLength > maxBytes {
@@ -60,7 +62,10 @@ func decodeError(err error, tooLarge error) error {
 		typeErr   *json.UnmarshalTypeError
 		invalid   *json.InvalidUnmarshalError
 	)
+	var appErr *alliance.Error
 	switch {
+	case errors.As(err, &appErr):
+		return appErr // from a field's UnmarshalJSON, user-safe already
 	case errors.As(err, &maxErr):
 		return tooLarge
 	case errors.Is(err, io.EOF):
@@ -86,6 +91,29 @@ func decodeError(err error, tooLarge error) error {
 		return alliance.FieldErrorf(field, "Unknown field %q.", field)
 	}
 	return alliance.Errorf(alliance.EINVALID, "Request body is not valid JSON.")
+}
+
+// nestedError turns an error decoding the object in field into a user-safe
+// error naming the offending field by its path from the body's top.
+func nestedError(field string, err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field == "" {
+		return alliance.FieldErrorf(field, "Field %q must be %s.", field, describeType(typeErr.Type))
+	}
+	e := decodeError(err, nil)
+	var appErr *alliance.Error
+	if !errors.As(e, &appErr) {
+		return e
+	}
+	out := *appErr
+	if out.Field == "" {
+		out.Field = field
+	} else {
+		path := field + "." + out.Field
+		out.Message = strings.Replace(out.Message, strconv.Quote(out.Field), strconv.Quote(path), 1)
+		out.Field = path
+	}
+	return &out
 }
 
 // describeType names a Go type the way a JSON client thinks of it.

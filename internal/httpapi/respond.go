@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"alliance"
 )
@@ -46,18 +48,31 @@ type errorBody struct {
 // the user-safe message of an *alliance.Error is shown; any other error, and
 // any code that maps to 500, is shown as code internal, "Internal error." (log
 // it before calling WriteError). A 401 carries a WWW-Authenticate challenge
-// for bearer tokens unless one is set already.
+// for bearer tokens unless one is set already; a 429 carries Retry-After in
+// whole seconds (see RetryAfterSeconds).
 func WriteError(w http.ResponseWriter, err error) {
 	code := alliance.ErrorCode(err)
 	status := StatusCode(code)
 	body := errorBody{Code: code, Message: alliance.ErrorMessage(err), Field: alliance.ErrorField(err)}
-	if status == http.StatusInternalServerError {
+	switch status {
+	case http.StatusInternalServerError:
 		body = errorBody{Code: alliance.EINTERNAL, Message: "Internal error."}
-	}
-	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
-		w.Header().Set("WWW-Authenticate", "Bearer")
+	case http.StatusUnauthorized:
+		if w.Header().Get("WWW-Authenticate") == "" {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+		}
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.FormatInt(RetryAfterSeconds(alliance.ErrorRetryAfter(err)), 10))
 	}
 	writeEnvelope(w, status, body)
+}
+
+// RetryAfterSeconds turns a wait into the delay-seconds of a Retry-After
+// header: rounded up, so that a client that waits as told is not refused
+// again, and at least 1, as 0 would invite an immediate retry.
+func RetryAfterSeconds(d time.Duration) int64 {
+	s := int64((d + time.Second - 1) / time.Second)
+	return max(s, 1)
 }
 
 // writeEnvelope writes body as the error envelope with status.
