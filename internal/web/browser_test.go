@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -15,11 +16,13 @@ import (
 
 	"alliance"
 	"alliance/internal/testutil"
+	"alliance/internal/trace"
 	"alliance/internal/web"
 )
 
-// screenshotEnv names a directory; when set, the browser test saves
-// web-home.png and web-countries.png there for people to look at.
+// screenshotEnv names a directory; when set, the browser tests save
+// web-home.png, web-countries.png, web-report.png and web-item.png there for
+// people to look at.
 const screenshotEnv = "ALLIANCE_WEB_SCREENSHOTS"
 
 // csp is the policy the server puts on every response; the test applies it
@@ -121,6 +124,21 @@ func TestBrowserLogin(t *testing.T) {
 	}
 }
 
+// step runs actions within a few seconds and, when they fail, ends the test
+// with the address and text of the page the browser was on.
+func step(t *testing.T, ctx context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	err := chromedp.Do(sctx, actions...)
+	if err == nil {
+		return
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	t.Fatalf("%s: %v\non %s:\n%s", name, err, loc, text)
+}
+
 // screenshot saves the page when ALLIANCE_WEB_SCREENSHOTS names a directory.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
@@ -137,4 +155,98 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 	t.Logf("saved %s", path)
+}
+
+// TestBrowserReport sends a report through the Swedish form in headless
+// Chromium, as a member of the public would, then logs in as an analyst of
+// the receiving hotline and finds the reported addresses traced and routed.
+func TestBrowserReport(t *testing.T) {
+	ctx := testutil.Browser(t)
+	e := newEnv(t, testutil.NewSQLite(t), true)
+	const email = "analyst@se-hotline.example"
+	e.addUser(email, "SE-HOTLINE", alliance.RoleAnalyst)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", csp)
+		e.h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	seURL, nlURL := "https://se.example.test/a", "http://"+trace.ExampleNL+"/b"
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/report?lang=sv"),
+		chromedp.WaitVisible(chromedp.ID("urls")),
+		chromedp.SendKeys(chromedp.ID("urls"), seURL+"\n"+nlURL),
+		chromedp.Click(chromedp.ID("category-other")),
+		chromedp.SendKeys(chromedp.ID("description"), "Hittad via en sökning."),
+	); err != nil {
+		t.Fatalf("fill in the form: %v", err)
+	}
+	lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
+	if err != nil || lang != "sv" {
+		t.Errorf("<html lang> = %q, %v; want sv", lang, err)
+	}
+	screenshot(t, ctx, "web-report.png")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`form.report button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("reference")),
+	); err != nil {
+		t.Fatalf("send the form: %v", err)
+	}
+	ref, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("reference")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ref, "R-") {
+		t.Errorf("reference %q", ref)
+	}
+	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+	if err != nil || heading != "Tack för din rapport" {
+		t.Errorf("thanks page heading %q, %v", heading, err)
+	}
+
+	e.traceAll() // what the background job does within seconds
+
+	step(t, ctx, "log in",
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.ID("queue")),
+	)
+	step(t, ctx, "open the items",
+		chromedp.Click(chromedp.CSS(`main a[href="/items"]`)),
+		chromedp.WaitVisible(chromedp.ID("items-caption")),
+	)
+	list, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("table.items")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{seURL, nlURL, "SE-HOTLINE", "NL-HOTLINE"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("the item list lacks %q:\n%s", want, list)
+		}
+	}
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('main a[href^="http"]:not([href="https://db-ip.com"])').length`))
+	if err != nil || links != 0 {
+		t.Errorf("%d live links to reported URLs (%v)", links, err)
+	}
+
+	// Open the Swedish item from its row.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.Search(`//tr[td/code[text()="`+seURL+`"]]/th/a`)),
+		chromedp.WaitVisible(chromedp.ID("trace-data-date")),
+	); err != nil {
+		t.Fatalf("open the item: %v", err)
+	}
+	main, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{trace.ExampleSE, "AS1653", "SE-POLICE", ref, "DB-IP"} {
+		if !strings.Contains(main, want) {
+			t.Errorf("the item page lacks %q:\n%s", want, main)
+		}
+	}
+	screenshot(t, ctx, "web-item.png")
 }

@@ -1,7 +1,14 @@
 // Package web is the server-rendered user interface of an Alliance node: the
-// public pages (landing page, member countries), the login form and the home
-// page of each role. It owns the HTML templates, the stylesheet, the
-// message catalogues, web sessions and CSRF protection.
+// public pages (landing page, member countries, the report form), the login
+// form, the home page of each role and the intake pages of hotline and
+// police staff (reported items with their trace and route, reports). It owns
+// the HTML templates, the stylesheet, the message catalogues, web sessions
+// and CSRF protection.
+//
+// Forms posted without a session (login, report) carry a double-submit
+// token: an HMAC, per form, of a random secret in an HttpOnly __Host- cookie.
+// Within a session the token is derived from the session's CSRF secret.
+// Reported URLs are shown as text, never as links.
 //
 // Everything is embedded in the binary and works without JavaScript. Pages
 // obey the node's Content-Security-Policy: no inline styles or scripts, one

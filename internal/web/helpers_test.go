@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"alliance"
 	"alliance/internal/app"
 	"alliance/internal/store"
+	"alliance/internal/trace"
 	"alliance/internal/web"
 )
 
@@ -24,10 +26,11 @@ const testPassword = "correct horse battery staple"
 
 // env is a web UI over a real database.
 type env struct {
-	t    *testing.T
-	app  *app.App
-	h    http.Handler
-	logs *syncBuffer
+	t       *testing.T
+	app     *app.App
+	h       http.Handler
+	logs    *syncBuffer
+	clients int // clients made, for their addresses
 }
 
 // syncBuffer collects log output from concurrent handlers.
@@ -48,11 +51,28 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// testHosts maps reserved names to the example addresses of package trace,
+// so that tracing never touches real DNS (the resolver has no fallback).
+const testHosts = "" +
+	trace.ExampleSE + " se.example.test\n" +
+	trace.ExampleNL + " nl.example.test\n" +
+	trace.ExampleRU + " ru.example.test\n"
+
+// newEnv returns the web UI over db, with SE-HOTLINE as the home
+// organisation and a tracer that answers from testHosts with the bundled IP data.
 func newEnv(t *testing.T, db *store.DB, secure bool) *env {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	a := app.New(app.Options{DB: db, Logger: log, HomeOrg: "SE-HOTLINE"})
+	res, err := trace.NewHostsResolver(strings.NewReader(testHosts), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipdb, err := trace.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := app.New(app.Options{DB: db, Logger: log, HomeOrg: "SE-HOTLINE", Tracer: trace.NewTracer(res, ipdb)})
 	h, err := web.New(a, web.Options{Logger: log, SecureCookies: secure, NodeName: "Sweden"})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
@@ -76,10 +96,15 @@ type client struct {
 	e       *env
 	cookies map[string]*http.Cookie
 	header  http.Header // sent with every request
+	remote  string      // RemoteAddr of its requests; httptest's default when ""
 }
 
+// client returns a new client. Each has an address of its own, so that the
+// per-client limits of one test's clients do not add up.
 func (e *env) client() *client {
-	return &client{e: e, cookies: map[string]*http.Cookie{}, header: http.Header{}}
+	e.clients++
+	remote := fmt.Sprintf("192.0.2.%d:1234", e.clients%250+1)
+	return &client{e: e, cookies: map[string]*http.Cookie{}, header: http.Header{}, remote: remote}
 }
 
 // response is a finished request with its body read.
@@ -105,6 +130,9 @@ func (c *client) do(req *http.Request) response {
 	}
 	for k, v := range c.header {
 		req.Header[k] = v
+	}
+	if c.remote != "" {
+		req.RemoteAddr = c.remote
 	}
 	rec := httptest.NewRecorder()
 	c.e.h.ServeHTTP(rec, req)
@@ -172,6 +200,22 @@ func wantContains(t *testing.T, body string, subs ...string) {
 			t.Errorf("page lacks %q\n%s", s, body)
 		}
 	}
+}
+
+// traceAll traces and routes every waiting item, as the background job does.
+func (e *env) traceAll() {
+	e.t.Helper()
+	ctx := alliance.NewContextWithActor(e.t.Context(), alliance.SystemActor)
+	for range 20 { // failed traces wait for their backoff, so this ends
+		n, err := e.app.TraceBatch(ctx, 500)
+		if err != nil {
+			e.t.Fatalf("TraceBatch: %v", err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+	e.t.Fatal("TraceBatch keeps finding work")
 }
 
 // withRequestID wraps h as the server does, giving each request an id.

@@ -83,8 +83,27 @@ func TestMessagesExist(t *testing.T) {
 		"NavHome", "NavCountries", "NavUsers", "NavQueue", "NavMembers", "NavAudit", "NavLogin",
 		"LandingTitle", "LoginTitle", "HomeTitle", "CountriesTitle",
 		"LoginFailed", "LoginRateLimited",
+		"NavItems", "NavReport", "ReportTitle", "ThanksTitle", "ItemsTitle", "ItemTitle", "ReportViewTitle",
+		"ReportErrorURLLine", "ReportErrorURLs", "ReportErrorCategory", "ReportErrorDescription",
+		"ReportErrorEmail", "ReportErrorOther", "ReportWaitSeconds", "ReportWaitMinutes", "ReportResend",
 	} {
 		used[id] = true
+	}
+	// Labels of codes, chosen by value (the template function "label").
+	for _, c := range alliance.Categories {
+		used[categoryMessage(c)] = true
+	}
+	labels := map[string][]string{
+		"ItemStatus":   {string(alliance.ItemNew), string(alliance.ItemRouted), string(alliance.ItemDuplicate)},
+		"RouteKind":    {string(alliance.RouteNational), string(alliance.RouteForward), string(alliance.RouteNoHotline)},
+		"ReportSource": {string(alliance.SourcePublic), string(alliance.SourceIndustry), string(alliance.SourceHotline)},
+		"TraceStatus": {string(alliance.TracePending), string(alliance.TraceOK), string(alliance.TraceNXDomain),
+			string(alliance.TraceTimeout), string(alliance.TraceNoData), string(alliance.TraceError)},
+	}
+	for prefix, codes := range labels {
+		for _, c := range codes {
+			used[prefix+camel(c)] = true
+		}
 	}
 	for _, r := range alliance.Roles {
 		used[roleMessage(r)] = true

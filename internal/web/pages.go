@@ -33,7 +33,7 @@ func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, email, errID string) {
-	secret, err := h.loginCSRFSecret(w, r)
+	secret, err := h.formCSRFSecret(w, r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -49,7 +49,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, http.StatusBadRequest, "ErrorBadForm", "")
 		return
 	}
-	if !h.checkLoginCSRF(r) {
+	if !h.checkFormCSRF(r, purposeLogin) {
 		h.renderError(w, r, http.StatusForbidden, "ErrorCSRF", "")
 		return
 	}

@@ -18,8 +18,8 @@ import (
 const (
 	SessionCookie         = "__Host-alliance_session" // the session secret, over HTTPS
 	InsecureSessionCookie = "alliance_session"        // the session secret, plain-HTTP development only
-	loginCSRFCookie       = "__Host-alliance_login"
-	insecureLoginCSRF     = "alliance_login"
+	loginCSRFCookie       = "__Host-alliance_login"   // double-submit secret of the anonymous forms (login, report)
+	insecureLoginCSRF     = "alliance_login"          // the same, plain-HTTP development only
 )
 
 // csrfField is the name of the hidden form field that carries a CSRF token.
@@ -27,8 +27,10 @@ const csrfField = "csrf"
 
 // Purposes of form tokens: a token for one form is useless for another.
 const (
-	purposeLogin  = "login"
-	purposeLogout = "logout"
+	purposeLogin   = "login"
+	purposeLogout  = "logout"
+	purposeReport  = "report"
+	purposeRetrace = "retrace"
 )
 
 // sessionInfo is what the session middleware learned about a request.
@@ -118,9 +120,11 @@ func validCSRF(secret, purpose, got string) bool {
 	return hmac.Equal([]byte(csrfToken(secret, purpose)), []byte(got))
 }
 
-// loginCSRFSecret returns the double-submit secret of the login form, from
-// its cookie or, the first time, a new one that is set on the response.
-func (h *handler) loginCSRFSecret(w http.ResponseWriter, r *http.Request) (string, error) {
+// formCSRFSecret returns the double-submit secret of the forms the anonymous
+// public posts (login, report), from its cookie or, the first time, a new one
+// that is set on the response. Tokens are derived per purpose, so one cookie
+// serves every such form.
+func (h *handler) formCSRFSecret(w http.ResponseWriter, r *http.Request) (string, error) {
 	if ck, err := r.Cookie(h.loginCookieName()); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 64 {
 		return ck.Value, nil
 	}
@@ -137,15 +141,15 @@ func (h *handler) loginCSRFSecret(w http.ResponseWriter, r *http.Request) (strin
 	return v, nil
 }
 
-// checkLoginCSRF verifies the double-submit token of the login form: the
-// hidden field must be derived from the value of the login cookie, which a
-// page on another site can neither read nor set.
-func (h *handler) checkLoginCSRF(r *http.Request) bool {
+// checkFormCSRF verifies the double-submit token of an anonymous form: the
+// hidden field must be derived, for purpose, from the value of the form
+// cookie, which a page on another site can neither read nor set.
+func (h *handler) checkFormCSRF(r *http.Request, purpose string) bool {
 	ck, err := r.Cookie(h.loginCookieName())
 	if err != nil {
 		return false
 	}
-	return validCSRF(ck.Value, purposeLogin, r.PostFormValue(csrfField))
+	return validCSRF(ck.Value, purpose, r.PostFormValue(csrfField))
 }
 
 // checkSessionCSRF verifies the token of a form posted within a session.

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/language"
 
@@ -43,7 +44,7 @@ type Options struct {
 func DefaultOptions() Options { return Options{SecureCookies: true} }
 
 // pageNames are the page templates, each rendered inside templates/base.html.
-var pageNames = []string{"landing", "login", "home", "countries", "error"}
+var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview"}
 
 // handler serves the UI.
 type handler struct {
@@ -86,6 +87,13 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 	pages.HandleFunc("POST /login", h.login)
 	pages.HandleFunc("POST /logout", h.logout)
 	pages.HandleFunc("GET /countries", h.countries)
+	pages.HandleFunc("GET /report", h.reportForm)
+	pages.HandleFunc("POST /report", h.submitReport)
+	pages.HandleFunc("GET /report/thanks", h.reportThanks)
+	pages.HandleFunc("GET /items", h.items)
+	pages.HandleFunc("GET /items/{id}", h.item)
+	pages.HandleFunc("POST /items/{id}/retrace", h.retrace)
+	pages.HandleFunc("GET /reports/{id}", h.reportPage)
 	pages.HandleFunc("/", h.notFound)
 
 	root := http.NewServeMux()
@@ -140,6 +148,20 @@ func (h *handler) funcs(tr *translator) template.FuncMap {
 			return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 		},
 		"css": func() string { return h.cssURL },
+		// label translates a code (a status, a route kind) as message
+		// prefix+Code, showing the code itself when there is no such message.
+		"label": func(prefix string, code any) string {
+			s := fmt.Sprint(code)
+			if tr == nil {
+				return s
+			}
+			if msg, err := tr.T(prefix + camel(s)); err == nil {
+				return msg
+			}
+			return s
+		},
+		"shorten": shorten,
+		"join":    strings.Join,
 	}
 }
 
@@ -149,6 +171,15 @@ func roleMessage(r alliance.Role) string {
 		return "RoleNone"
 	}
 	return "Role" + strings.ToUpper(string(r[:1])) + string(r[1:])
+}
+
+// shorten cuts s to at most n characters, marking the cut with an ellipsis:
+// lists show the start of a long URL, its own page the whole of it.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 // static serves the embedded stylesheet and images.
@@ -227,6 +258,12 @@ func nav(r *http.Request, actor alliance.Actor) []navItem {
 		items = append(items, navItem{Label: "NavMembers", URL: "/countries?member=1"})
 	case alliance.RoleAuditor:
 		items = append(items, navItem{Label: "NavAudit", URL: "/#audit"})
+	}
+	if actor.Can(alliance.PermViewReports) {
+		items = append(items, navItem{Label: "NavItems", URL: "/items"})
+	}
+	if actor.Anonymous() || actor.Can(alliance.PermSubmitReports) {
+		items = append(items, navItem{Label: "NavReport", URL: "/report"})
 	}
 	if actor.Anonymous() {
 		items = append(items, navItem{Label: "NavLogin", URL: "/login"})

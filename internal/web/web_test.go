@@ -172,17 +172,17 @@ func TestHomePerRole(t *testing.T) {
 				[]string{`id="users"`, "Users of your organisation", "<th scope=\"row\">admin@hotline.example</th>", `href="/#users"`},
 				[]string{`id="queue"`, `id="audit"`}},
 			{alliance.RoleAnalyst, "SE-HOTLINE", "analyst@hotline.example",
-				[]string{`id="queue"`, "Your queue", "Work queues will appear here", "Sweden hotline", "SE-HOTLINE"},
+				[]string{`id="queue"`, "Your queue", `<a href="/items">See the reported addresses</a>`, `<a href="/items">Reported addresses</a>`, `href="/report"`, "Sweden hotline", "SE-HOTLINE"},
 				[]string{`id="users"`, `id="audit"`}},
 			{alliance.RolePolice, "SE-POLICE", "police@police.example",
-				[]string{`id="queue"`, "Sweden police", "SE-POLICE"},
+				[]string{`id="queue"`, "Sweden police", "SE-POLICE", `<a href="/items">See the reported addresses</a>`},
 				[]string{`id="users"`}},
 			{alliance.RoleSecretariat, "INT-SECRETARIAT", "sec@secretariat.example",
 				[]string{"The alliance at a glance", `<span class="number">48</span> member countries of 249 countries`, `href="/countries?member=1"`},
-				[]string{`id="queue"`, `id="users"`}},
+				[]string{`id="queue"`, `id="users"`, `href="/items"`, `href="/report"`}},
 			{alliance.RoleAuditor, "SE-HOTLINE", "auditor@hotline.example",
 				[]string{`id="audit"`, "Intact", "session.create", "Recent events of your organisation"},
-				[]string{`id="queue"`, `id="users"`}},
+				[]string{`id="queue"`, `id="users"`, `href="/items"`}},
 		}
 		for _, tc := range tests {
 			e.addUser(tc.email, tc.org, tc.role)
@@ -209,7 +209,7 @@ func TestLanding(t *testing.T) {
 	e := newEnv(t, testutil.NewSQLite(t), true)
 	res := e.client().get("/")
 	wantStatus(t, res, http.StatusOK)
-	wantContains(t, res.Body, `<html lang="en">`, `href="/login"`, `href="/countries"`, `class="skip-link" href="#main"`,
+	wantContains(t, res.Body, `<html lang="en">`, `href="/login"`, `href="/countries"`, `<a class="button" href="/report">Report a web address</a>`, `class="skip-link" href="#main"`,
 		`<main id="main"`, `<nav aria-label="Main">`, "/static/style.css?v=")
 	// The CSP of the node forbids inline styles and scripts.
 	for _, bad := range []string{"<script", "style=", "<style"} {
