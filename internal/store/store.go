@@ -31,7 +31,7 @@ const (
 	sqliteBusyTimeout = 10 * time.Second
 	openTimeout       = 15 * time.Second // to reach the database in Open, when ctx has no deadline
 	pgMaxOpenConns    = 20
-	pgMaxIdleConns    = 10
+	pgMaxIdleConns    = pgMaxOpenConns // closing idle connections under bursty load only to reopen them cost 75–130 ms tails
 	pgConnMaxLifetime = 30 * time.Minute
 )
 
