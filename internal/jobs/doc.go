@@ -1,7 +1,7 @@
 // Package jobs owns Alliance's background work: the River job queue, its
 // schema (River's own migrations, applied by Migrate), the Runner that works
-// jobs in every `alliance serve` process, the periodic housekeeping job, and
-// the Prometheus metrics of job outcomes.
+// jobs in every `alliance serve` process, the periodic housekeeping and trace
+// jobs, and the Prometheus metrics of job outcomes.
 //
 // The package works over a *sql.DB plus a dialect name ("sqlite" or
 // "postgres") and does not depend on the store's internals. On SQLite, River

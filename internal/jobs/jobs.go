@@ -66,6 +66,28 @@ type Config struct {
 	// DefaultHousekeepingInterval.
 	HousekeepingInterval time.Duration
 
+	// TraceBatch traces and routes up to limit items waiting for a trace and
+	// returns how many it processed (app.App.TraceBatch, called as the
+	// system actor). The periodic "trace_batch" job calls it repeatedly while
+	// it returns full batches, for up to TraceBudget, so a backlog drains at
+	// once. Nil means no trace job is scheduled; its worker is still
+	// registered so that queued jobs of that kind complete.
+	TraceBatch func(ctx context.Context, limit int) (int, error)
+
+	// TraceInterval is how often the trace job is scheduled; it also runs
+	// whenever a process becomes River's leader. Zero means
+	// DefaultTraceInterval. At most one trace job waits or runs at a time.
+	TraceInterval time.Duration
+
+	// TraceBatchSize is the limit passed to TraceBatch. Zero means
+	// DefaultTraceBatchSizeSQLite on SQLite and DefaultTraceBatchSize on
+	// PostgreSQL.
+	TraceBatchSize int
+
+	// TraceBudget bounds how long one trace job keeps calling TraceBatch.
+	// Zero means DefaultTraceBudget.
+	TraceBudget time.Duration
+
 	// PostgresDSN, on PostgreSQL, is the data source name of the same
 	// database as the *sql.DB (the store's DSN, a URL or key=value string).
 	// When set, River LISTENs for new jobs on one dedicated connection made
@@ -149,6 +171,24 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 		stopTimeout: cmp.Or(cfg.StopTimeout, DefaultStopTimeout),
 	}
 	river.AddWorker(r.workers, &housekeepingWorker{fn: cfg.Housekeeping, logger: logger})
+	traceLimit := cfg.TraceBatchSize
+	if traceLimit == 0 {
+		traceLimit = DefaultTraceBatchSize
+		if dialect == SQLite {
+			traceLimit = DefaultTraceBatchSizeSQLite
+		}
+	}
+	traced, err := newTraceItems(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new: %w", err)
+	}
+	river.AddWorker(r.workers, &traceWorker{
+		fn:     cfg.TraceBatch,
+		limit:  traceLimit,
+		budget: cmp.Or(cfg.TraceBudget, DefaultTraceBudget),
+		items:  traced,
+		logger: logger,
+	})
 
 	var periodic []*river.PeriodicJob
 	if cfg.Housekeeping != nil {
@@ -159,6 +199,13 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 			&river.PeriodicJobOpts{ID: HousekeepingArgs{}.Kind(), RunOnStart: true},
 		))
 	}
+	if cfg.TraceBatch != nil {
+		periodic = append(periodic, river.NewPeriodicJob(
+			river.PeriodicInterval(cmp.Or(cfg.TraceInterval, DefaultTraceInterval)),
+			func() (river.JobArgs, *river.InsertOpts) { return TraceBatchArgs{}, nil },
+			&river.PeriodicJobOpts{ID: TraceBatchArgs{}.Kind(), RunOnStart: true},
+		))
+	}
 
 	rc := &river.Config{
 		Logger:            logger.With("component", "river"),
@@ -167,7 +214,9 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 		PeriodicJobs:      periodic,
 		Middleware:        []rivertype.Middleware{metrics},
 		FetchPollInterval: cfg.FetchPollInterval,
-		TestOnly:          cfg.testOnly,
+		// See rescueStuckJobsAfter; River's default JobTimeout (a minute) is below it.
+		RescueStuckJobsAfter: rescueStuckJobsAfter,
+		TestOnly:             cfg.testOnly,
 	}
 	if cfg.FetchPollInterval > 0 && cfg.FetchPollInterval < river.FetchCooldownDefault {
 		rc.FetchCooldown = cfg.FetchPollInterval
