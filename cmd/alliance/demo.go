@@ -9,6 +9,8 @@ import (
 	"alliance"
 	"alliance/internal/app"
 	"alliance/internal/config"
+	"alliance/internal/store"
+	"alliance/internal/trace"
 )
 
 // demoPassword is the password of every demo user. The demo listens on
@@ -32,11 +34,12 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	// The demo is opened over plain http on loopback, where Secure cookies
 	// cannot be relied on by every browser.
 	base.SecureCookies = false
-	fs := m.flagSet("demo", "demo [--db DSN] [--addr HOST:PORT]")
+	fs := m.flagSet("demo", "demo [--db DSN] [--addr HOST:PORT] [--hosts FILE] [--ip-ranges FILE]")
 	cfg, err := m.loadConfig(fs, args, base, serveFlags...)
 	if err != nil {
 		return err
 	}
+	tf := m.addTraceFlags(fs)
 	if err := parse(fs, args, false); err != nil {
 		return err
 	}
@@ -44,6 +47,22 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The demo's names answer first. Other names reach real DNS only if the
+	// operator gave a hosts file (which falls back to the system resolver,
+	// as in serve); without one the demo never queries the network.
+	var system trace.Resolver
+	if tf.hosts != "" {
+		system = trace.NewSystemResolver(trace.DefaultTimeout)
+	}
+	fallback, ipdb, err := tf.load(system, log)
+	if err != nil {
+		return err
+	}
+	resolver, err := trace.NewHostsResolver(strings.NewReader(demoHosts), fallback)
+	if err != nil {
+		return fmt.Errorf("demo hosts: %w", err)
+	}
+	tracer := trace.NewTracer(resolver, ipdb)
 	db, err := m.openDB(ctx, cfg, true)
 	if err != nil {
 		return err
@@ -53,15 +72,29 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	if err := seedDemo(sctx, a); err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
-	return m.run(ctx, cfg, db, log, func(url string) {
+	if err := seedDemoReports(ctx, db, a); err != nil {
+		return fmt.Errorf("demo reports: %w", err)
+	}
+	return m.run(ctx, cfg, db, log, node{tracer: tracer, banner: func(url string) {
 		w := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(w, "\nAlliance demo is running: open %s\n\nDemo logins (password %q):\n", url, demoPassword)
 		for _, u := range demoUsers {
 			fmt.Fprintf(w, "  %s\t%s\t%s\n", u.Email, u.Role, u.OrgCode)
 		}
+		fmt.Fprintf(w, "\nDemo reports (synthetic URLs on reserved names; traced and routed within seconds):\n")
+		for _, r := range demoReports {
+			fmt.Fprintf(w, "  %s\t%s\n", r.by, r.note)
+		}
+		fmt.Fprintf(w, "\nDemo host names (no DNS is queried for them):\n")
+		for _, h := range demoHostList {
+			fmt.Fprintf(w, "  %s\t%s\n", h.name, h.note)
+		}
+		if tf.hosts == "" {
+			fmt.Fprintf(w, "Other names resolve to nothing (nxdomain): the demo queries no DNS. Give --hosts FILE to add names and use the system resolver for the rest.\n")
+		}
 		fmt.Fprintf(w, "\nDatabase: %s. Stop with Ctrl-C.\n", cfg.DB)
 		w.Flush()
-	})
+	}})
 }
 
 // seedDemo adds the demo users and the synthetic demo data. It is idempotent:
@@ -74,6 +107,86 @@ func seedDemo(ctx context.Context, a *app.App) error {
 				continue
 			}
 			return err
+		}
+	}
+	return nil
+}
+
+// demoHostList names the hosts of the demo reports: reserved names (RFC
+// 2606/6761) mapped to example addresses on national networks, so that the
+// trace and the routes can be seen without real sites or DNS.
+var demoHostList = []struct{ name, ip, note string }{
+	{"shop.se.example.test", trace.ExampleSE, "a Swedish network (SE, SUNET)"},
+	{"files.nl.example.test", trace.ExampleNL, "a Dutch network (NL, RIPE NCC)"},
+	{"cdn.ru.example.test", trace.ExampleRU, "a Russian network (RU, no member hotline)"},
+	{"gone.example.invalid", "", "does not resolve: nxdomain, retried with backoff, then routed no-hotline"},
+}
+
+// demoHosts is demoHostList in hosts-file form.
+var demoHosts = func() string {
+	var b strings.Builder
+	for _, h := range demoHostList {
+		if h.ip != "" {
+			fmt.Fprintf(&b, "%s %s\n", h.ip, h.name)
+		}
+	}
+	return b.String()
+}()
+
+// demoReport is one synthetic report the demo submits. by is "public" for
+// the anonymous form, or the e-mail of the demo user who submits it.
+type demoReport struct {
+	key  string // idempotency key: a second run of the demo adds nothing
+	by   string
+	in   app.ReportInput
+	note string
+}
+
+// demoReports are submitted through the same use case as the form and the
+// API. Received by SE-HOTLINE (the default home organisation) they route
+// national, forward and no-hotline, and one URL is a duplicate of another.
+var demoReports = []demoReport{
+	{key: "alliance-demo-1", by: "public", note: "public report to the home hotline: SE national, NL forward, RU and an unresolvable host no-hotline",
+		in: app.ReportInput{Category: "other", Description: "Demo report with synthetic URLs.", URLs: []string{
+			"https://shop.se.example.test/listing/1",
+			"https://files.nl.example.test/f/2",
+			"https://cdn.ru.example.test/a/3",
+			"https://gone.example.invalid/x/4",
+		}}},
+	{key: "alliance-demo-2", by: "public", note: "public report: a duplicate of the first URL, and an IP literal on the Swedish network",
+		in: app.ReportInput{Category: "other", Description: "Demo report: the same page again, spelt differently.", URLs: []string{
+			"HTTPS://Shop.SE.example.test:443/listing/1#top",
+			"http://" + trace.ExampleSE + "/demo/5",
+		}}},
+	{key: "alliance-demo-3", by: "analyst@nl-hotline.example.org", note: "industry report received by NL-HOTLINE: NL national, SE forward",
+		in: app.ReportInput{Category: "other", Source: "industry", Description: "Demo industry report.", URLs: []string{
+			"https://files.nl.example.test/f/6",
+			"https://shop.se.example.test/listing/7",
+		}}},
+}
+
+// seedDemoReports submits demoReports, each as its sender, with its
+// idempotency key, so running the demo again on the same database adds
+// nothing.
+func seedDemoReports(ctx context.Context, db *store.DB, a *app.App) error {
+	for _, r := range demoReports {
+		rctx := ctx // the anonymous public
+		if r.by != "public" {
+			var u alliance.User
+			err := db.InReadTx(ctx, func(tx *store.Tx) error {
+				var err error
+				u, err = tx.UserByEmail(ctx, r.by)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("demo user %s: %w", r.by, err)
+			}
+			rctx = alliance.NewContextWithActor(ctx, u.Actor())
+		}
+		in := r.in
+		in.IdempotencyKey, in.Client = r.key, "demo"
+		if _, err := a.SubmitReport(rctx, in); err != nil {
+			return fmt.Errorf("%s: %w", r.key, err)
 		}
 	}
 	return nil

@@ -65,6 +65,8 @@ func commands() []command {
 		{"user", "manage users: user add", (*Main).user},
 		{"token", "manage API tokens: token create", (*Main).token},
 		{"audit", "check the audit log: audit verify", (*Main).audit},
+		{"bench", "measure the node: bench intake", (*Main).bench},
+		{"hash", "print exact and PDQ hashes of files and directories", (*Main).hash},
 	}
 }
 

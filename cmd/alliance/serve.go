@@ -8,12 +8,14 @@ import (
 	"net"
 	"time"
 
+	"alliance"
 	"alliance/internal/app"
 	"alliance/internal/config"
 	"alliance/internal/httpapi"
 	"alliance/internal/jobs"
 	"alliance/internal/server"
 	"alliance/internal/store"
+	"alliance/internal/trace"
 	"alliance/internal/web"
 )
 
@@ -37,6 +39,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	migrate := fs.Bool("migrate", false, "migrate the database before serving (otherwise an outdated schema is an error)")
+	tf := m.addTraceFlags(fs)
 	if err := parse(fs, args, false); err != nil {
 		return err
 	}
@@ -44,21 +47,46 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The trace files are read before the database is touched, so a typo
+	// in one fails fast and changes nothing.
+	resolver, ipdb, err := tf.load(trace.NewSystemResolver(trace.DefaultTimeout), log)
+	if err != nil {
+		return err
+	}
+	tracer := trace.NewTracer(resolver, ipdb)
 	db, err := m.openDB(ctx, cfg, *migrate)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return m.run(ctx, cfg, db, log, nil)
+	return m.run(ctx, cfg, db, log, node{tracer: tracer})
 }
 
-// run serves the node on db until ctx is cancelled. banner, when set, is
-// called with the base URL once the server listens (the demo prints logins).
-func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger, banner func(url string)) error {
+// traceFunc is the signature of app.App.TraceBatch, the work of the trace job.
+type traceFunc = func(ctx context.Context, limit int) (int, error)
+
+// node is what run needs besides the configuration and the database.
+type node struct {
+	tracer *trace.Tracer // the hosting trace; nil leaves items untraced
+	// banner, when set, is called with the base URL once the server listens
+	// (the demo prints logins, the bench starts its clients).
+	banner func(url string)
+	// wrapTrace, when set, wraps the trace job's function (the bench gates
+	// and counts it).
+	wrapTrace func(traceFunc) traceFunc
+	// userReportLimit, when set, replaces the per-token report rate limit
+	// (the bench measures the node, not the limit).
+	userReportLimit app.RateLimit
+	// traceBatchSize, when set, replaces the trace job's batch size.
+	traceBatchSize int
+}
+
+// run serves the node on db until ctx is cancelled.
+func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger, n node) error {
 	if err := checkSchema(ctx, db); err != nil {
 		return err
 	}
-	a := app.New(app.Options{DB: db, Logger: log, HomeOrg: cfg.HomeOrg})
+	a := app.New(app.Options{DB: db, Logger: log, HomeOrg: cfg.HomeOrg, Tracer: n.tracer, UserReportLimit: n.userReportLimit})
 	if err := a.CheckHomeOrg(ctx); err != nil {
 		return err
 	}
@@ -78,7 +106,15 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 
 	var runner *jobs.Runner
 	if cfg.Jobs {
-		jcfg := jobs.Config{Logger: log, Registerer: srv.Registry(), Housekeeping: a.Housekeeping}
+		// Jobs act as the node itself.
+		traceBatch := func(ctx context.Context, limit int) (int, error) {
+			return a.TraceBatch(alliance.NewContextWithActor(ctx, alliance.SystemActor), limit)
+		}
+		if n.wrapTrace != nil {
+			traceBatch = n.wrapTrace(traceBatch)
+		}
+		jcfg := jobs.Config{Logger: log, Registerer: srv.Registry(), Housekeeping: a.Housekeeping,
+			TraceBatch: traceBatch, TraceBatchSize: n.traceBatchSize}
 		if db.Dialect() == store.Postgres {
 			jcfg.PostgresDSN = cfg.DB // LISTEN/NOTIFY wakes workers at once instead of polling
 		}
@@ -98,8 +134,8 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 	if m.Listening != nil {
 		m.Listening(addr)
 	}
-	if banner != nil {
-		banner("http://" + addr)
+	if n.banner != nil {
+		n.banner("http://" + addr)
 	}
 	serveErr := srv.Serve(ctx, ln)
 	if runner != nil {

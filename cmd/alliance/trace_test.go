@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"alliance/internal/store"
+)
+
+// writeFile writes body to a new file in dir and returns its path.
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestServeBadTraceFiles checks that a bad --hosts or --ip-ranges file stops
+// serve with one line naming the file and the line at fault.
+func TestServeBadTraceFiles(t *testing.T) {
+	dir := t.TempDir()
+	goodHosts := writeFile(t, dir, "good.hosts", "192.0.2.1 lab.example.test\n")
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"bad hosts address", []string{"--hosts", writeFile(t, dir, "bad.hosts", "# lab\n192.0.2.1 a.example.test\n192.0.2.x b.example.test\n")},
+			[]string{"bad.hosts", "line 3", "192.0.2.x"}},
+		{"hosts without a name", []string{"--hosts", writeFile(t, dir, "noname.hosts", "192.0.2.1\n")},
+			[]string{"noname.hosts", "line 1"}},
+		{"missing hosts file", []string{"--hosts", filepath.Join(dir, "none.hosts")},
+			[]string{"--hosts", "none.hosts", "no such file"}},
+		{"bad range", []string{"--hosts", goodHosts, "--ip-ranges", writeFile(t, dir, "bad.csv", "cidr,country,asn,org\n10.0.0.0/8,NL,64500,Lab\n10.1.2.3/8,SE,,\n")},
+			[]string{"bad.csv", "line 3", "host bits"}},
+		{"bad country", []string{"--ip-ranges", writeFile(t, dir, "country.csv", "10.0.0.0/8,Sweden,,\n")},
+			[]string{"country.csv", "line 1", "country"}},
+		{"missing ranges file", []string{"--ip-ranges", filepath.Join(dir, "none.csv")},
+			[]string{"--ip-ranges", "none.csv"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The database is never opened: the files are checked first.
+			env := map[string]string{"ALLIANCE_DB": filepath.Join(dir, "unused.db")}
+			code, _, errOut := cli(t, env, "", append([]string{"serve"}, tt.args...)...)
+			if code != exitFail {
+				t.Fatalf("exit %d, want 1; stderr: %s", code, errOut)
+			}
+			if lines := strings.Count(strings.TrimSpace(errOut), "\n") + 1; lines != 1 {
+				t.Errorf("want one line, got %d:\n%s", lines, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q: %s", w, errOut)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "unused.db")); err == nil {
+				t.Error("the database was created although a trace file was bad")
+			}
+		})
+	}
+}
+
+// apiClient calls the JSON API of a test server with a token.
+type apiClient struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func (c apiClient) do(method, path string, body any, out any) int {
+	c.t.Helper()
+	var rd bytes.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd.Reset(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, &rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		c.t.Fatalf("%s %s: %d, body is not JSON: %v", method, path, resp.StatusCode, err)
+	}
+	return resp.StatusCode
+}
+
+// apiItem is the part of the API's item JSON these tests read.
+type apiItem struct {
+	ID          int64  `json:"id"`
+	URL         string `json:"url"`
+	Status      string `json:"status"`
+	DuplicateOf *int64 `json:"duplicate_of"`
+	Trace       *struct {
+		Status   string `json:"status"`
+		IP       string `json:"ip"`
+		Country  string `json:"country"`
+		ASN      uint32 `json:"asn"`
+		ASOrg    string `json:"as_org"`
+		DataDate string `json:"data_date"`
+	} `json:"trace"`
+	Route *struct {
+		Kind         string `json:"kind"`
+		Organisation string `json:"organisation"`
+	} `json:"route"`
+}
+
+// createToken adds a user to the database at env's ALLIANCE_DB through the
+// CLI and returns a token of theirs.
+func createToken(t *testing.T, env map[string]string, email, org, role string) string {
+	t.Helper()
+	if code, _, errOut := cli(t, env, "", "user", "add", "--email", email, "--org", org, "--role", role); code != exitOK &&
+		!strings.Contains(errOut, "already exists") {
+		t.Fatalf("user add: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := cli(t, env, "", "token", "create", "--email", email)
+	if code != exitOK {
+		t.Fatalf("token create: exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return lines[len(lines)-1]
+}
+
+// waitItems lists the items visible to c until every one has been traced
+// once: routed, a duplicate, or waiting to retry a failed trace.
+func waitItems(t *testing.T, c apiClient) []apiItem {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var page struct {
+			Items []apiItem `json:"items"`
+		}
+		if code := c.do("GET", "/api/v1/items?limit=500", nil, &page); code != http.StatusOK {
+			t.Fatalf("GET /api/v1/items: %d", code)
+		}
+		waiting := 0
+		for _, it := range page.Items {
+			if it.Status == "new" && it.Trace == nil {
+				waiting++
+			}
+		}
+		if waiting == 0 && len(page.Items) > 0 {
+			return page.Items
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d items still wait for their trace after 30s: %+v", waiting, len(page.Items), page.Items)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestServeTraceFiles serves with a hosts file and an operator range: a
+// reported name listed in the hosts file is traced to the file's address,
+// which the range places in the Netherlands, so a report received by
+// SE-HOTLINE is forwarded to NL-HOTLINE.
+func TestServeTraceFiles(t *testing.T) {
+	for name, dsn := range dsns(t) {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			env := map[string]string{"ALLIANCE_DB": dsn, "ALLIANCE_IP_RANGES": writeFile(t, dir, "lab.csv", "cidr,country,asn,org\n10.20.0.0/16,NL,64500,\"Lab network, test\"\n")}
+			hosts := writeFile(t, dir, "lab.hosts", "10.20.30.40 lab.example.test\n"+"# IPv6 too\n2001:db8::1 lab.example.test\n")
+			cli(t, env, "", "migrate")
+			c := apiClient{t: t, token: createToken(t, env, "analyst@se.example.org", "SE-HOTLINE", "analyst")}
+			c.base = serveMain(t, env, "serve", "--hosts", hosts)
+
+			var rep struct {
+				Items []apiItem `json:"items"`
+			}
+			code := c.do("POST", "/api/v1/reports", map[string]any{"urls": []string{"https://lab.example.test/page", "https://[2001:db8::1]/other"}}, &rep)
+			if code != http.StatusCreated || len(rep.Items) != 2 {
+				t.Fatalf("POST /api/v1/reports: %d, %+v", code, rep)
+			}
+			items := waitItems(t, c)
+			byURL := map[string]apiItem{}
+			for _, it := range items {
+				byURL[it.URL] = it
+			}
+			lab := byURL["https://lab.example.test/page"]
+			if lab.Trace == nil || lab.Trace.IP != "10.20.30.40" || lab.Trace.Country != "NL" || lab.Trace.ASN != 64500 || lab.Trace.ASOrg != "Lab network, test" || lab.Trace.DataDate == "" {
+				t.Errorf("trace of the hosts-file name: %+v", lab.Trace)
+			}
+			if lab.Route == nil || lab.Route.Kind != "forward" || lab.Route.Organisation != "NL-HOTLINE" {
+				t.Errorf("route of the hosts-file name: %+v, want forward to NL-HOTLINE", lab.Route)
+			}
+			// 2001:db8::/32 is documentation space: in no country, so no-hotline.
+			v6 := byURL["https://[2001:db8::1]/other"]
+			if v6.Route == nil || v6.Route.Kind != "no-hotline" || v6.Route.Organisation != "SE-HOTLINE" {
+				t.Errorf("route of an address in no country: %+v", v6.Route)
+			}
+		})
+	}
+}
+
+// TestDemoIntake starts the demo and checks through the API that its
+// synthetic reports are traced and routed every way, with a duplicate, and
+// that seeding again adds nothing.
+func TestDemoIntake(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "demo.db")
+	env := map[string]string{"ALLIANCE_DB": dsn}
+	base := serveMain(t, env, "demo")
+	c := apiClient{t: t, base: base, token: createToken(t, env, "analyst@se-hotline.example.org", "SE-HOTLINE", "analyst")}
+	items := waitItems(t, c)
+
+	routes := map[string]string{}
+	duplicates := 0
+	for _, it := range items {
+		if it.DuplicateOf != nil {
+			duplicates++
+			continue
+		}
+		if it.Route != nil {
+			routes[it.URL] = it.Route.Kind + " " + it.Route.Organisation
+		}
+	}
+	want := map[string]string{
+		"https://shop.se.example.test/listing/1": "national SE-HOTLINE",
+		"https://files.nl.example.test/f/2":      "forward NL-HOTLINE",
+		"https://cdn.ru.example.test/a/3":        "no-hotline SE-HOTLINE",
+		"http://192.36.125.18/demo/5":            "national SE-HOTLINE",
+		// Received by NL-HOTLINE and forwarded here.
+		"https://shop.se.example.test/listing/7": "forward SE-HOTLINE",
+	}
+	for url, route := range want {
+		if routes[url] != route {
+			t.Errorf("%s: route %q, want %q", url, routes[url], route)
+		}
+	}
+	// An unresolvable name is retried with backoff before it is routed
+	// no-hotline as untraceable.
+	for _, it := range items {
+		if it.URL == "https://gone.example.invalid/x/4" {
+			if it.Trace == nil || it.Trace.Status != "nxdomain" || (it.Route != nil && it.Route.Kind != "no-hotline") {
+				t.Errorf("unresolvable item: trace %+v, route %+v; want nxdomain, no route yet (or no-hotline)", it.Trace, it.Route)
+			}
+		}
+	}
+	if duplicates != 1 {
+		t.Errorf("%d duplicates, want 1", duplicates)
+	}
+
+	// The demo's reports are idempotent: seeding again on the same
+	// database, as a second `alliance demo` would, adds nothing.
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a, sctx := systemApp(ctx, db, slog.New(slog.DiscardHandler), "SE-HOTLINE")
+	if err := seedDemo(sctx, a); err != nil {
+		t.Fatalf("seed users again: %v", err)
+	}
+	if err := seedDemoReports(ctx, db, a); err != nil {
+		t.Fatalf("seed reports again: %v", err)
+	}
+	if again := waitItems(t, c); len(again) != len(items) {
+		t.Errorf("%d items after seeding again, want %d", len(again), len(items))
+	}
+}
