@@ -50,6 +50,8 @@ const (
 	PermAssess           Permission = "items:assess"      // classify items
 	PermHold             Permission = "items:hold"        // place law-enforcement holds
 	PermViewAllCountries Permission = "alliance:view-all" // see alliance-wide figures of every country
+	PermManageBanks      Permission = "banks:manage"      // create, share, import and edit one's organisation's banks
+	PermMatch            Permission = "hashes:match"      // match hashes against banks owned by or shared with one's organisation
 )
 
 // permissions is the role × permission table. Keep it the only source of truth:
@@ -57,13 +59,15 @@ const (
 var permissions = map[Role][]Permission{
 	RoleAdmin: {
 		PermViewOwnOrg, PermManageUsers, PermViewOrganisation, PermViewAudit,
-		PermVerifyAudit, PermCreateToken, PermViewReports, PermSubmitReports,
+		PermVerifyAudit, PermCreateToken, PermViewReports, PermSubmitReports, PermManageBanks, PermMatch,
 	},
 	RoleAnalyst: {
 		PermViewOwnOrg, PermViewOrganisation, PermCreateToken, PermViewReports, PermSubmitReports, PermAssess,
+		PermManageBanks, PermMatch,
 	},
 	RolePolice: {
 		PermViewOwnOrg, PermViewOrganisation, PermCreateToken, PermViewReports, PermSubmitReports, PermHold,
+		PermManageBanks, PermMatch,
 	},
 	RoleSecretariat: {
 		PermViewOwnOrg, PermViewOrganisation, PermCreateToken, PermViewAllCountries,

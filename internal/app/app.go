@@ -50,6 +50,7 @@ type App struct {
 	intake           *intakeWriter
 	tokens           *tokenCache
 	homeOrgID        atomic.Int64 // id of homeOrg, once looked up
+	matcher          *Matcher
 	noTracerOnce     sync.Once
 }
 
@@ -91,6 +92,7 @@ func New(opts Options) *App {
 		a.intake.max = postgresWriters
 	}
 	a.tokens = newTokenCache(a.now)
+	a.matcher = newMatcher(opts.DB, a.log)
 	return a
 }
 

@@ -45,6 +45,13 @@ var routes = []route{
 	{"GET /api/v1/items", (*api).listItems},
 	{"GET /api/v1/items/{id}", (*api).getItem},
 	{"POST /api/v1/items/{id}/retrace", (*api).retraceItem},
+	{"POST /api/v1/match", (*api).match},
+	{"GET /api/v1/banks", (*api).listBanks},
+	{"POST /api/v1/banks", (*api).createBank},
+	{"POST /api/v1/banks/{name}/shares", (*api).shareBank},
+	{"POST /api/v1/banks/{name}/import", (*api).importBank},
+	{"GET /api/v1/banks/{name}/export", (*api).exportBank},
+	{"POST /api/v1/banks/{name}/entries/{id}/disable", (*api).disableEntry},
 }
 
 // api is the handler returned by New.
