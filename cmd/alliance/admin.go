@@ -63,12 +63,8 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 }
 
 func (m *Main) user(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "add" {
-		fmt.Fprintf(m.Stderr, "Usage: alliance user add --db DSN --email E --org CODE --role ROLE [--password-stdin]\n")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return flagHelp()
-		}
-		return errUsage
+	if err := m.verb(args, "add", "user add --db DSN --email E --org CODE --role ROLE [--password-stdin]"); err != nil {
+		return err
 	}
 	fs := m.flagSet("user add", "user add --db DSN --email E --org CODE --role ROLE [--name NAME] [--password-stdin]")
 	cfg, err := m.loadConfig(fs, args[1:], config.Default(), "db")
@@ -101,31 +97,19 @@ func (m *Main) user(ctx context.Context, args []string) error {
 			return errors.New("--password-stdin: standard input held no password")
 		}
 	}
-	db, err := m.openDB(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	log, err := m.logger(cfg)
-	if err != nil {
-		return err
-	}
-	a, sctx := systemApp(ctx, db, log, cfg.HomeOrg)
-	u, err := a.AddUser(sctx, app.NewUser{Email: *email, Name: *name, OrgCode: *org, Role: *role, Password: password})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "added user %s (id %d) to %s as %s\n", u.Email, u.ID, u.OrgCode, u.Role)
-	return nil
+	return m.asSystem(ctx, cfg, func(a *app.App, sctx context.Context) error {
+		u, err := a.AddUser(sctx, app.NewUser{Email: *email, Name: *name, OrgCode: *org, Role: *role, Password: password})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "added user %s (id %d) to %s as %s\n", u.Email, u.ID, u.OrgCode, u.Role)
+		return nil
+	})
 }
 
 func (m *Main) token(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintf(m.Stderr, "Usage: alliance token create --db DSN --email E [--name N]\n")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return flagHelp()
-		}
-		return errUsage
+	if err := m.verb(args, "create", "token create --db DSN --email E [--name N]"); err != nil {
+		return err
 	}
 	fs := m.flagSet("token create", "token create --db DSN --email E [--name N]")
 	cfg, err := m.loadConfig(fs, args[1:], config.Default(), "db")
@@ -142,32 +126,20 @@ func (m *Main) token(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	db, err := m.openDB(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	log, err := m.logger(cfg)
-	if err != nil {
-		return err
-	}
-	a, sctx := systemApp(ctx, db, log, cfg.HomeOrg)
-	t, err := a.CreateToken(sctx, *email, *name)
-	if err != nil {
-		return err
-	}
-	// The secret goes alone on the last line so scripts can take it with tail -1.
-	fmt.Fprintf(m.Stdout, "created token %q for %s; it is shown once, store it now:\n%s\n", t.Token.Name, t.User.Email, t.Secret)
-	return nil
+	return m.asSystem(ctx, cfg, func(a *app.App, sctx context.Context) error {
+		t, err := a.CreateToken(sctx, *email, *name)
+		if err != nil {
+			return err
+		}
+		// The secret goes alone on the last line so scripts can take it with tail -1.
+		fmt.Fprintf(m.Stdout, "created token %q for %s; it is shown once, store it now:\n%s\n", t.Token.Name, t.User.Email, t.Secret)
+		return nil
+	})
 }
 
 func (m *Main) audit(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintf(m.Stderr, "Usage: alliance audit verify --db DSN\n")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return flagHelp()
-		}
-		return errUsage
+	if err := m.verb(args, "verify", "audit verify --db DSN"); err != nil {
+		return err
 	}
 	fs := m.flagSet("audit verify", "audit verify --db DSN")
 	cfg, err := m.loadConfig(fs, args[1:], config.Default(), "db")
@@ -177,25 +149,17 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 	if err := parse(fs, args[1:], false); err != nil {
 		return err
 	}
-	db, err := m.openDB(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	log, err := m.logger(cfg)
-	if err != nil {
-		return err
-	}
-	a, sctx := systemApp(ctx, db, log, cfg.HomeOrg)
-	v, err := a.VerifyAudit(sctx)
-	if err != nil {
-		return err
-	}
-	if !v.OK {
-		return fmt.Errorf("audit chain broken at row %d: %s (%d rows checked)", v.BrokenAt, v.Reason, v.Rows)
-	}
-	fmt.Fprintf(m.Stdout, "audit chain intact: %d rows, head %s\n", v.Rows, v.HeadHash)
-	return nil
+	return m.asSystem(ctx, cfg, func(a *app.App, sctx context.Context) error {
+		v, err := a.VerifyAudit(sctx)
+		if err != nil {
+			return err
+		}
+		if !v.OK {
+			return fmt.Errorf("audit chain broken at row %d: %s (%d rows checked)", v.BrokenAt, v.Reason, v.Rows)
+		}
+		fmt.Fprintf(m.Stdout, "audit chain intact: %d rows, head %s\n", v.Rows, v.HeadHash)
+		return nil
+	})
 }
 
 func roleNames() string {
@@ -206,5 +170,31 @@ func roleNames() string {
 	return strings.Join(names, ", ")
 }
 
-// flagHelp reports that help was asked for: the usage is printed, exit 0.
-func flagHelp() error { return errHelp }
+// verb checks that args start with the one verb a command group has (user
+// add, token create, audit verify), printing the usage otherwise.
+func (m *Main) verb(args []string, want, usage string) error {
+	if len(args) > 0 && args[0] == want {
+		return nil
+	}
+	fmt.Fprintf(m.Stderr, "Usage: alliance %s\n", usage)
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		return errHelp
+	}
+	return errUsage
+}
+
+// asSystem opens the database of cfg and runs fn with the use cases acting
+// as the node itself, as the operator's commands do.
+func (m *Main) asSystem(ctx context.Context, cfg *config.Config, fn func(a *app.App, ctx context.Context) error) error {
+	db, err := m.openDB(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log, err := m.logger(cfg)
+	if err != nil {
+		return err
+	}
+	a, sctx := systemApp(ctx, db, log, cfg.HomeOrg)
+	return fn(a, sctx)
+}

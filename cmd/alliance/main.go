@@ -65,8 +65,9 @@ func commands() []command {
 		{"user", "manage users: user add", (*Main).user},
 		{"token", "manage API tokens: token create", (*Main).token},
 		{"audit", "check the audit log: audit verify", (*Main).audit},
-		{"bench", "measure the node: bench intake", (*Main).bench},
+		{"bench", "measure intake (bench intake) or the PDQ index (bench match)", (*Main).bench},
 		{"hash", "print exact and PDQ hashes of files and directories", (*Main).hash},
+		{"match", "match hashes or files against a bank file, offline", (*Main).match},
 	}
 }
 

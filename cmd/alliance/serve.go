@@ -103,6 +103,12 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The hash index lives in this process: load it before serving, then
+	// follow other processes' bank changes until shutdown.
+	if err := a.Matcher().Start(ctx, app.DefaultMatchPoll); err != nil {
+		ln.Close()
+		return fmt.Errorf("start matcher: %w", err)
+	}
 
 	var runner *jobs.Runner
 	if cfg.Jobs {

@@ -181,11 +181,12 @@ func NewWriter(w io.Writer, f Format) (Writer, error) {
 	return nil, fmt.Errorf("unknown bank file format %q (want vics, csv or hma)", short(string(f)))
 }
 
-// Error is an error in the input at a line or record.
+// Error is an error in the input at a line (CSV, HMA) or a media record
+// (VICS, counted from 1 across cases); its message is safe to show.
 type Error struct {
 	Unit string // "line" or "record"
-	N    int
-	Msg  string
+	N    int    // the line or record number
+	Msg  string // what is wrong
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s %d: %s", e.Unit, e.N, e.Msg) }
