@@ -208,7 +208,7 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 	}
 
 	rc := &river.Config{
-		Logger:            logger.With("component", "river"),
+		Logger:            quietRiverLogger(logger),
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cmp.Or(cfg.MaxWorkers, DefaultMaxWorkers)}},
 		Workers:           r.workers,
 		PeriodicJobs:      periodic,
@@ -384,7 +384,37 @@ func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error
 		for i, v := range res.Versions {
 			versions[i] = v.Version
 		}
-		slog.InfoContext(ctx, "jobs: applied River migrations", "versions", versions)
+		// Debug: Migrate has no logger of its own, and migrate prints the outcome.
+		slog.DebugContext(ctx, "jobs: applied River migrations", "versions", versions)
 	}
 	return nil
+}
+
+// quietRiverLogger returns the logger River gets. River reports routine
+// state (producer job counts every few seconds) at info, which would bury
+// the node's own log; its info lines show only when the node logs at debug.
+func quietRiverLogger(l *slog.Logger) *slog.Logger {
+	min := slog.LevelWarn
+	if l.Enabled(context.Background(), slog.LevelDebug) {
+		min = slog.LevelDebug
+	}
+	return slog.New(minLevelHandler{Handler: l.Handler(), min: min}).With("component", "river")
+}
+
+// minLevelHandler drops records below min before they reach the wrapped handler.
+type minLevelHandler struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevelHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= h.min && h.Handler.Enabled(ctx, level)
+}
+
+func (h minLevelHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevelHandler{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+}
+
+func (h minLevelHandler) WithGroup(name string) slog.Handler {
+	return minLevelHandler{Handler: h.Handler.WithGroup(name), min: h.min}
 }
