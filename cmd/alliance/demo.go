@@ -1,14 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"alliance"
 	"alliance/internal/app"
 	"alliance/internal/config"
+	"alliance/internal/hashing"
 	"alliance/internal/store"
 	"alliance/internal/trace"
 )
@@ -92,12 +100,14 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 		if tf.hosts == "" {
 			fmt.Fprintf(w, "Other names resolve to nothing (nxdomain): the demo queries no DNS. Give --hosts FILE to add names and use the system resolver for the rest.\n")
 		}
+		fmt.Fprintf(w, "\nHash bank %s/%s: %d entries (hashes of generated gradients), shared with NL-HOTLINE; try POST /api/v1/match\n",
+			demoBankOwner, demoBankName, 2*demoBankImages)
 		fmt.Fprintf(w, "\nDatabase: %s. Stop with Ctrl-C.\n", cfg.DB)
 		w.Flush()
 	}})
 }
 
-// seedDemo adds the demo users and the synthetic demo data. It is idempotent:
+// seedDemo adds the demo users, the synthetic demo data and the demo bank. It is idempotent:
 // running the demo again on the same database keeps what is there.
 func seedDemo(ctx context.Context, a *app.App) error {
 	for _, u := range demoUsers {
@@ -109,7 +119,7 @@ func seedDemo(ctx context.Context, a *app.App) error {
 			return err
 		}
 	}
-	return nil
+	return seedDemoBank(ctx, a)
 }
 
 // demoHostList names the hosts of the demo reports: reserved names (RFC
@@ -190,4 +200,89 @@ func seedDemoReports(ctx context.Context, db *store.DB, a *app.App) error {
 		}
 	}
 	return nil
+}
+
+// The demo bank: a few hashes of generated gradient images, owned by the
+// home hotline and shared with NL-HOTLINE, so that matching can be tried
+// with no real material anywhere.
+const (
+	demoBankOwner  = "SE-HOTLINE"
+	demoBankName   = "demo-known"
+	demoBankImages = 6
+)
+
+// demoBankEntries hashes demoBankImages generated gradients: each gives a
+// PDQ and an MD5 entry (of its PNG encoding).
+func demoBankEntries() ([]alliance.HashEntry, error) {
+	var out []alliance.HashEntry
+	for i := range demoBankImages {
+		img := image.NewNRGBA(image.Rect(0, 0, 128, 128))
+		for y := range 128 {
+			for x := range 128 {
+				img.Set(x, y, color.NRGBA{R: uint8(x*2 + i*40), G: uint8(y*2 + i*25), B: uint8((x + y) * (i + 1)), A: 255})
+			}
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			return nil, err
+		}
+		res, err := hashing.HashBytes(buf.Bytes(), hashing.Options{})
+		if err != nil {
+			return nil, err
+		}
+		if res.PDQ == nil {
+			return nil, fmt.Errorf("demo image %d has no PDQ hash", i)
+		}
+		md5, err := hex.DecodeString(res.MD5)
+		if err != nil {
+			return nil, err
+		}
+		meta := alliance.HashEntry{Series: fmt.Sprintf("demo-gradient-%d", i+1), Source: "alliance demo (generated gradient)"}
+		p, m := meta, meta
+		p.Algorithm, p.Value, p.Profile = alliance.HashPDQ, res.PDQ[:], string(res.Profile)
+		m.Algorithm, m.Value = alliance.HashMD5, md5
+		out = append(out, p, m)
+	}
+	return out, nil
+}
+
+// sliceEntries is an app.EntrySource over a slice.
+type sliceEntries []alliance.HashEntry
+
+func (s *sliceEntries) Next() (alliance.HashEntry, error) {
+	if len(*s) == 0 {
+		return alliance.HashEntry{}, io.EOF
+	}
+	e := (*s)[0]
+	*s = (*s)[1:]
+	return e, nil
+}
+
+// seedDemoBank creates the demo bank unless it is there already, filled
+// and shared.
+func seedDemoBank(ctx context.Context, a *app.App) error {
+	ctx = alliance.NewContextWithActor(ctx, alliance.Actor{System: true, OrgCode: demoBankOwner})
+	banks, err := a.Banks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range banks {
+		if b.OwnerOrg == demoBankOwner && b.Name == demoBankName && b.Entries > 0 && slices.Contains(b.SharedWith, "NL-HOTLINE") {
+			return nil
+		}
+	}
+	_, err = a.CreateBank(ctx, app.BankInput{Name: demoBankName, Description: "Demo: hashes of generated gradient images"})
+	if err != nil && alliance.ErrorCode(err) != alliance.ECONFLICT {
+		return err
+	}
+	entries, err := demoBankEntries()
+	if err != nil {
+		return err
+	}
+	src := sliceEntries(entries)
+	ref := demoBankOwner + "/" + demoBankName
+	if _, err := a.ImportEntries(ctx, ref, &src, nil); err != nil {
+		return err
+	}
+	return a.ShareBank(ctx, ref, "NL-HOTLINE")
 }

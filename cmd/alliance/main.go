@@ -68,6 +68,7 @@ func commands() []command {
 		{"bench", "measure intake (bench intake) or the PDQ index (bench match)", (*Main).bench},
 		{"hash", "print exact and PDQ hashes of files and directories", (*Main).hash},
 		{"match", "match hashes or files against a bank file, offline", (*Main).match},
+		{"bank", "manage hash banks: bank create, share, import, export, list", (*Main).bank},
 	}
 }
 

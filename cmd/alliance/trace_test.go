@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -256,6 +258,45 @@ func TestDemoIntake(t *testing.T) {
 	}
 	if duplicates != 1 {
 		t.Errorf("%d duplicates, want 1", duplicates)
+	}
+
+	// The demo bank is there, filled and shared, and its hashes match.
+	var banks struct {
+		Banks []struct {
+			Name       string   `json:"name"`
+			Owner      string   `json:"owner"`
+			Entries    int64    `json:"entries"`
+			SharedWith []string `json:"shared_with"`
+		} `json:"banks"`
+	}
+	if code := c.do("GET", "/api/v1/banks", nil, &banks); code != http.StatusOK {
+		t.Fatalf("GET /api/v1/banks: %d", code)
+	}
+	found := false
+	for _, b := range banks.Banks {
+		if b.Owner == demoBankOwner && b.Name == demoBankName {
+			found = b.Entries == 2*demoBankImages && slices.Contains(b.SharedWith, "NL-HOTLINE")
+		}
+	}
+	if !found {
+		t.Errorf("no demo bank %s/%s with %d entries shared with NL-HOTLINE: %+v", demoBankOwner, demoBankName, 2*demoBankImages, banks)
+	}
+	entries, err := demoBankEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var match struct {
+		Results []struct {
+			Matches []struct {
+				Bank     string `json:"bank"`
+				Distance int    `json:"distance"`
+			} `json:"matches"`
+		} `json:"results"`
+	}
+	q := map[string]any{"hashes": []map[string]any{{"algorithm": "pdq", "value": hex.EncodeToString(entries[0].Value), "threshold": 0}}}
+	if code := c.do("POST", "/api/v1/match", q, &match); code != http.StatusOK || len(match.Results) != 1 ||
+		len(match.Results[0].Matches) == 0 || match.Results[0].Matches[0].Bank != demoBankName {
+		t.Errorf("POST /api/v1/match of a demo hash: %d %+v", code, match)
 	}
 
 	// The demo's reports are idempotent: seeding again on the same
