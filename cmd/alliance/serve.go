@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -120,7 +121,10 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 			traceBatch = n.wrapTrace(traceBatch)
 		}
 		jcfg := jobs.Config{Logger: log, Registerer: srv.Registry(), Housekeeping: a.Housekeeping,
-			TraceBatch: traceBatch, TraceBatchSize: n.traceBatchSize}
+			TraceBatch: traceBatch, TraceBatchSize: n.traceBatchSize,
+			BankImport: func(ctx context.Context, id int64) error {
+				return a.RunImport(alliance.NewContextWithActor(ctx, alliance.SystemActor), id)
+			}}
 		if db.Dialect() == store.Postgres {
 			jcfg.PostgresDSN = cfg.DB // LISTEN/NOTIFY wakes workers at once instead of polling
 		}
@@ -133,6 +137,10 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 			ln.Close()
 			return fmt.Errorf("start jobs: %w", err)
 		}
+		a.SetBankImportEnqueuer(func(ctx context.Context, tx *sql.Tx, id int64) error {
+			_, err := runner.Client().InsertTx(ctx, tx, jobs.BankImportArgs{ImportID: id}, nil)
+			return err
+		})
 	}
 
 	addr := ln.Addr().String()

@@ -52,6 +52,7 @@ type App struct {
 	homeOrgID        atomic.Int64 // id of homeOrg, once looked up
 	matcher          *Matcher
 	noTracerOnce     sync.Once
+	imports          bankImports // background bank imports (bank_import.go)
 }
 
 // New returns an App over an open, migrated database.

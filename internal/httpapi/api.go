@@ -50,6 +50,7 @@ var routes = []route{
 	{"POST /api/v1/banks", (*api).createBank},
 	{"POST /api/v1/banks/{name}/shares", (*api).shareBank},
 	{"POST /api/v1/banks/{name}/import", (*api).importBank},
+	{"GET /api/v1/bank-imports/{id}", (*api).getBankImport},
 	{"GET /api/v1/banks/{name}/export", (*api).exportBank},
 	{"POST /api/v1/banks/{name}/entries/{id}/disable", (*api).disableEntry},
 }

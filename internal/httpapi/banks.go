@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"bufio"
+	"errors"
+	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"alliance"
@@ -152,8 +155,11 @@ func fileFormat(r *http.Request) (bankfile.Format, error) {
 	return f, nil
 }
 
-// importBank answers POST /api/v1/banks/{name}/import?format=: the body is
-// the file, imported in one transaction before the answer.
+// importBank answers POST /api/v1/banks/{name}/import?format=[&wait=true]:
+// the body is the file. It is staged and imported by a background job: the
+// answer is 202 with the import (GET /api/v1/bank-imports/{id} follows it).
+// With wait=true the file is imported in one transaction before the answer,
+// which carries the counts.
 func (h *api) importBank(w http.ResponseWriter, r *http.Request) error {
 	f, err := fileFormat(r)
 	if err != nil {
@@ -162,7 +168,18 @@ func (h *api) importBank(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength > maxImportBytes {
 		return alliance.Errorf(alliance.ETOOLARGE, "A bank file over 1 GiB must be imported with `alliance bank import`.")
 	}
-	rd, err := bankfile.NewReader(bufio.NewReader(http.MaxBytesReader(w, r.Body, maxImportBytes)), f)
+	body := importBody{http.MaxBytesReader(w, r.Body, maxImportBytes)}
+	if wait, _ := strconv.ParseBool(r.URL.Query().Get("wait")); !wait {
+		imp, err := h.app.StartImport(r.Context(), r.PathValue("name"), f, body)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Location", bankImportPath(imp.ID))
+		return WriteJSON(w, http.StatusAccepted, struct {
+			Import bankImportJSON `json:"import"`
+		}{newBankImportJSON(&imp)})
+	}
+	rd, err := bankfile.NewReader(bufio.NewReader(body), f)
 	if err != nil {
 		return alliance.FieldErrorf("format", "format must be vics, csv or hma.")
 	}
@@ -175,6 +192,58 @@ func (h *api) importBank(w http.ResponseWriter, r *http.Request) error {
 		Added    int64 `json:"added"`
 		Existing int64 `json:"existing"`
 	}{res.Read, res.Added, res.Existing})
+}
+
+// importBody turns the error of a body over maxImportBytes into ETOOLARGE.
+type importBody struct{ r io.Reader }
+
+// Read implements io.Reader.
+func (b importBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		err = alliance.Errorf(alliance.ETOOLARGE, "A bank file over 1 GiB must be imported with `alliance bank import`.")
+	}
+	return n, err
+}
+
+func bankImportPath(id int64) string { return "/api/v1/bank-imports/" + strconv.FormatInt(id, 10) }
+
+type bankImportJSON struct {
+	ID          int64      `json:"id"`
+	Bank        string     `json:"bank"`
+	Owner       string     `json:"owner"`
+	Format      string     `json:"format"`
+	Status      string     `json:"status"`
+	RecordsRead int64      `json:"records_read"`
+	Added       int64      `json:"added"`
+	Existing    int64      `json:"existing"`
+	Error       string     `json:"error,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	StartedAt   *time.Time `json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at"`
+}
+
+func newBankImportJSON(imp *app.BankImport) bankImportJSON {
+	return bankImportJSON{ID: imp.ID, Bank: imp.Bank, Owner: imp.OrgCode, Format: imp.Format, Status: imp.Status,
+		RecordsRead: imp.RecordsRead, Added: imp.Added, Existing: imp.Present, Error: imp.Error,
+		CreatedAt: imp.CreatedAt, StartedAt: imp.StartedAt, FinishedAt: imp.FinishedAt}
+}
+
+// getBankImport answers GET /api/v1/bank-imports/{id}: the import's status,
+// its counts so far and, when it failed, why.
+func (h *api) getBankImport(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	imp, err := h.app.ImportStatus(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, struct {
+		Import bankImportJSON `json:"import"`
+	}{newBankImportJSON(&imp)})
 }
 
 // exportBank answers GET /api/v1/banks/{name}/export?format=, streaming.

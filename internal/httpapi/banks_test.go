@@ -58,12 +58,12 @@ func TestBanksAndMatch(t *testing.T) {
 			"pdq," + base + ",c1,test-scheme,s1,unit\n" +
 			"pdq," + far + ",c1,test-scheme,s1,unit\n" +
 			"md5," + strings.Repeat("0f", 16) + ",c2,test-scheme,,unit\n"
-		post(se, "/api/v1/banks/known/import?format=csv", csv, http.StatusOK)
-		if got := post(se, "/api/v1/banks/known/import?format=csv", csv, http.StatusOK); !strings.Contains(got, `"added":0`) {
+		post(se, "/api/v1/banks/known/import?format=csv&wait=true", csv, http.StatusOK)
+		if got := post(se, "/api/v1/banks/known/import?format=csv&wait=true", csv, http.StatusOK); !strings.Contains(got, `"added":0`) {
 			t.Errorf("second import answered %s, want nothing added", got)
 		}
 		bad := strings.Replace(csv, ",c2,", ",c2,x,", 1) + "pdq,zz,c1,,,\n"
-		if got := post(se, "/api/v1/banks/known/import?format=csv", bad, http.StatusBadRequest); !strings.Contains(got, "Line 4") {
+		if got := post(se, "/api/v1/banks/known/import?format=csv&wait=true", bad, http.StatusBadRequest); !strings.Contains(got, "Line 4") {
 			t.Errorf("bad import answered %s, want it to name line 4", got)
 		}
 

@@ -88,6 +88,10 @@ type Config struct {
 	// Zero means DefaultTraceBudget.
 	TraceBudget time.Duration
 
+	// BankImport runs a staged bank file import (app.App.RunImport, called
+	// as the system actor) for the "bank_import" job. Nil fails such jobs.
+	BankImport func(ctx context.Context, importID int64) error
+
 	// PostgresDSN, on PostgreSQL, is the data source name of the same
 	// database as the *sql.DB (the store's DSN, a URL or key=value string).
 	// When set, River LISTENs for new jobs on one dedicated connection made
@@ -189,6 +193,8 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 		items:  traced,
 		logger: logger,
 	})
+
+	river.AddWorker(r.workers, &bankImportWorker{fn: cfg.BankImport, logger: logger})
 
 	var periodic []*river.PeriodicJob
 	if cfg.Housekeeping != nil {
