@@ -92,27 +92,20 @@ func (a *App) StartImport(ctx context.Context, bankRef string, f bankfile.Format
 		}
 		imp = BankImport{BankID: b.ID, Bank: b.Name, OrgID: b.OwnerOrgID, OrgCode: b.OwnerOrg,
 			Format: string(f), CreatedBy: actor.UserID}
-		if err := tx.CreateBankImport(ctx, &imp); err != nil {
-			return err
-		}
-		buf := make([]byte, importChunk)
-		for seq := 0; ; seq++ {
-			n, rerr := io.ReadFull(r, buf)
-			if n > 0 {
-				if err := tx.AddBankImportChunk(ctx, imp.ID, seq, buf[:n]); err != nil {
-					return err
-				}
-			}
-			if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
-				break
-			}
-			if rerr != nil {
-				if alliance.ErrorCode(rerr) != alliance.EINTERNAL { // the reader's own verdict, such as ETOOLARGE
-					return rerr
-				}
-				return fmt.Errorf("read bank file: %w", rerr)
-			}
-		}
+		return tx.CreateBankImport(ctx, &imp)
+	})
+	if err != nil {
+		return BankImport{}, fmt.Errorf("app: start import into bank %q: %w", bankRef, err)
+	}
+	// Each chunk commits in its own short transaction: holding one
+	// transaction for the whole upload would keep SQLite's single write lock
+	// for as long as the slowest uploader takes, and stall intake. The job is
+	// enqueued only once every chunk is in, so nothing runs a partial file.
+	if err := a.stageChunks(ctx, imp.ID, r); err != nil {
+		a.abandonImport(ctx, &imp, err)
+		return BankImport{}, fmt.Errorf("app: start import into bank %q: %w", bankRef, err)
+	}
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := audit(ctx, tx, "bank.import.start", "bank_import", strconv.FormatInt(imp.ID, 10)); err != nil {
 			return err
 		}
@@ -122,6 +115,7 @@ func (a *App) StartImport(ctx context.Context, bankRef string, f bankfile.Format
 		return nil
 	})
 	if err != nil {
+		a.abandonImport(ctx, &imp, err)
 		return BankImport{}, fmt.Errorf("app: start import into bank %q: %w", bankRef, err)
 	}
 	if enqueue != nil {
@@ -256,4 +250,45 @@ func (s *stagedFile) Read(p []byte) (int, error) {
 	n := copy(p, s.buf)
 	s.buf = s.buf[n:]
 	return n, nil
+}
+
+// stageChunks copies r into the staging table of import id, one chunk per
+// transaction.
+func (a *App) stageChunks(ctx context.Context, id int64, r io.Reader) error {
+	buf := make([]byte, importChunk)
+	for seq := 0; ; seq++ {
+		n, rerr := io.ReadFull(r, buf)
+		if n > 0 {
+			err := a.db.InTx(ctx, func(tx *store.Tx) error { return tx.AddBankImportChunk(ctx, id, seq, buf[:n]) })
+			if err != nil {
+				return err
+			}
+		}
+		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
+			return nil
+		}
+		if rerr != nil {
+			if alliance.ErrorCode(rerr) != alliance.EINTERNAL { // the reader's own verdict, such as ETOOLARGE
+				return rerr
+			}
+			return fmt.Errorf("read bank file: %w", rerr)
+		}
+	}
+}
+
+// abandonImport records an upload that did not complete as failed and drops
+// what was staged of it, so no half-uploaded file is left behind.
+func (a *App) abandonImport(ctx context.Context, imp *BankImport, cause error) {
+	imp.Status = store.ImportFailed
+	imp.Error = "The upload did not complete."
+	if code := alliance.ErrorCode(cause); code != alliance.EINTERNAL {
+		imp.Error = alliance.ErrorMessage(cause)
+	}
+	// The request may be gone (that is often why the upload failed); the
+	// clean-up must still happen.
+	ctx = context.WithoutCancel(ctx)
+	err := a.db.InTx(ctx, func(tx *store.Tx) error { return tx.FinishBankImport(ctx, imp) })
+	if err != nil {
+		a.log.ErrorContext(ctx, "abandon bank import", "import", imp.ID, "err", err)
+	}
 }

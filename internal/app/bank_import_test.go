@@ -3,6 +3,8 @@ package app_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -132,6 +134,56 @@ func TestBankImportBadRecord(t *testing.T) {
 		}
 		if _, err := e.a.StartImport(e.se, "known", "xml", strings.NewReader(bad)); alliance.ErrorCode(err) != alliance.EINVALID {
 			t.Errorf("unknown format: %v, want EINVALID", err)
+		}
+	})
+}
+
+// failingReader yields its data, then fails, as a dropped upload does.
+type failingReader struct{ r io.Reader }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, errors.New("connection reset")
+	}
+	return n, err
+}
+
+func TestBankImportInterruptedUpload(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newBankEnv(t, db)
+		e.bank(t, e.se, "known", nil)
+		var queued []int64
+		e.a.SetBankImportEnqueuer(func(_ context.Context, _ *sql.Tx, id int64) error {
+			queued = append(queued, id)
+			return nil
+		})
+		// Two chunks' worth arrive, then the connection drops.
+		file := csvFile(rand.New(rand.NewPCG(9, 10)), 15000)
+		_, err := e.a.StartImport(e.se, "known", bankfile.CSV, &failingReader{strings.NewReader(file)})
+		if err == nil {
+			t.Fatal("an interrupted upload was accepted")
+		}
+		if len(queued) != 0 {
+			t.Errorf("a job was queued for a partial upload: %v", queued)
+		}
+		var imps []store.BankImport
+		err = db.InReadTx(t.Context(), func(tx *store.Tx) error {
+			imp, err := tx.BankImportByID(t.Context(), 1)
+			imps = append(imps, imp)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if imps[0].Status != store.ImportFailed {
+			t.Errorf("interrupted import has status %q, want failed", imps[0].Status)
+		}
+		if c := stagedChunks(t, db, imps[0].ID); c != 0 {
+			t.Errorf("%d chunks left staged after an interrupted upload", c)
+		}
+		if c := len(e.entries(t, e.se, "known")); c != 0 {
+			t.Errorf("%d entries after an interrupted upload, want 0", c)
 		}
 	})
 }
