@@ -318,14 +318,6 @@ func (tx *Tx) BankEntries(ctx context.Context, bankID int64, fn func(alliance.Ha
 	return wrapErr(rows.Err(), op, errMsgs{})
 }
 
-// CountActiveEntries returns the number of active entries of the algorithm
-// in every bank (a size hint for building indexes).
-func (tx *Tx) CountActiveEntries(ctx context.Context, alg alliance.HashAlgorithm) (int, error) {
-	var n int
-	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM bank_entries WHERE algorithm = $1 AND active`, string(alg)).Scan(&n)
-	return n, wrapErr(err, "count active "+string(alg)+" entries", errMsgs{})
-}
-
 // CountActiveEntriesByAlgorithm returns the number of active entries of
 // each algorithm in every bank, in one scan rather than one per algorithm
 // (and without the sort a GROUP BY costs SQLite): the matcher's load then
