@@ -1,0 +1,151 @@
+package fetch
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"syscall"
+)
+
+// ErrBlocked is wrapped by every error the SSRF guard returns: the URL's
+// scheme is not http or https, or an address it resolved to is not public.
+var ErrBlocked = errors.New("fetch: refused by SSRF guard")
+
+// blockedPrefixes are the IPv4 and IPv6 ranges that are never public
+// destinations. Documentation and benchmarking ranges are blocked too: they
+// are not routed on the Internet, so no legitimate target lives there, and
+// blocking them keeps test addresses from leaking into real dials.
+var blockedPrefixes = mustPrefixes(
+	// IPv4.
+	"0.0.0.0/8",       // "this network", includes unspecified
+	"10.0.0.0/8",      // RFC 1918
+	"100.64.0.0/10",   // CGNAT shared address space
+	"127.0.0.0/8",     // loopback
+	"169.254.0.0/16",  // link-local (cloud metadata endpoints live here)
+	"172.16.0.0/12",   // RFC 1918
+	"192.0.0.0/24",    // IETF protocol assignments
+	"192.0.2.0/24",    // TEST-NET-1 documentation
+	"192.88.99.0/24",  // deprecated 6to4 relay anycast
+	"192.168.0.0/16",  // RFC 1918
+	"198.18.0.0/15",   // benchmarking
+	"198.51.100.0/24", // TEST-NET-2 documentation
+	"203.0.113.0/24",  // TEST-NET-3 documentation
+	"224.0.0.0/4",     // multicast
+	"240.0.0.0/4",     // reserved, includes broadcast 255.255.255.255
+	// IPv6 inside 2000::/3 that is still not a public destination; anything
+	// outside 2000::/3 is refused separately.
+	"2001::/32",     // Teredo (embeds an obfuscated IPv4 address)
+	"2001:2::/48",   // benchmarking
+	"2001:10::/28",  // ORCHID (deprecated)
+	"2001:20::/28",  // ORCHIDv2
+	"2001:db8::/32", // documentation
+	"3fff::/20",     // documentation (RFC 9637)
+)
+
+var (
+	globalUnicast6 = netip.MustParsePrefix("2000::/3")
+	nat64WellKnown = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour      = netip.MustParsePrefix("2002::/16")
+)
+
+func mustPrefixes(ss ...string) []netip.Prefix {
+	ps := make([]netip.Prefix, len(ss))
+	for i, s := range ss {
+		ps[i] = netip.MustParsePrefix(s)
+	}
+	return ps
+}
+
+// CheckAddr returns nil if a is a public unicast address that the guard lets
+// the fetcher connect to, and an error wrapping [ErrBlocked] naming the
+// reason otherwise. It refuses loopback, RFC 1918 and unique-local
+// (fc00::/7), link-local (169.254.0.0/16, fe80::/10), unspecified,
+// multicast, broadcast and reserved addresses, CGNAT (100.64.0.0/10),
+// 0.0.0.0/8, documentation and benchmarking ranges, IPv6 outside 2000::/3,
+// Teredo and ORCHID, and looks inside IPv4-mapped (::ffff:0:0/96), NAT64
+// (64:ff9b::/96) and 6to4 (2002::/16) addresses to judge the IPv4 address
+// they carry.
+func CheckAddr(a netip.Addr) error {
+	if !a.IsValid() {
+		return fmt.Errorf("%w: invalid address", ErrBlocked)
+	}
+	a = a.WithZone("")
+	if reason := blockReason(a); reason != "" {
+		return fmt.Errorf("%w: %s address %s", ErrBlocked, reason, a)
+	}
+	return nil
+}
+
+func blockReason(a netip.Addr) string {
+	if a.Is4In6() {
+		return blockReason(a.Unmap())
+	}
+	if a.Is6() {
+		b := a.As16()
+		switch {
+		case nat64WellKnown.Contains(a):
+			return blockReason(netip.AddrFrom4([4]byte(b[12:16])))
+		case sixToFour.Contains(a):
+			return blockReason(netip.AddrFrom4([4]byte(b[2:6])))
+		case a.IsLoopback():
+			return "loopback"
+		case a.IsUnspecified():
+			return "unspecified"
+		case a.IsLinkLocalUnicast():
+			return "link-local"
+		case a.IsMulticast():
+			return "multicast"
+		case a.IsPrivate():
+			return "private"
+		case !globalUnicast6.Contains(a):
+			return "non-global"
+		}
+	} else {
+		switch {
+		case a.IsLoopback():
+			return "loopback"
+		case a.IsUnspecified():
+			return "unspecified"
+		case a.IsLinkLocalUnicast():
+			return "link-local"
+		case a.IsMulticast():
+			return "multicast"
+		case a.IsPrivate():
+			return "private"
+		}
+	}
+	for _, p := range blockedPrefixes {
+		if p.Contains(a) {
+			return "reserved"
+		}
+	}
+	return ""
+}
+
+// allowed reports whether the fetcher may connect to ap: always when
+// AllowPrivate is set, otherwise only public addresses, plus the one
+// test-only exception in Options.allowAddr.
+func (o *Options) allowed(ap netip.AddrPort) error {
+	if o.AllowPrivate {
+		return nil
+	}
+	if o.allowAddr.IsValid() && ap.Addr().Unmap() == o.allowAddr.Addr().Unmap() && ap.Port() == o.allowAddr.Port() {
+		return nil
+	}
+	return CheckAddr(ap.Addr())
+}
+
+// control is the net.Dialer Control hook: it checks the address of the
+// socket about to connect, the last point before any packet leaves.
+func (o *Options) control(network, address string, _ syscall.RawConn) error {
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+	default:
+		return fmt.Errorf("%w: network %q", ErrBlocked, network)
+	}
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: unparsable dial address %q", ErrBlocked, address)
+	}
+	return o.allowed(ap)
+}
