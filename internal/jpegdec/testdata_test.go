@@ -6,41 +6,14 @@ import (
 	"image"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
+
+	"alliance/internal/testutil/conformance"
 )
 
-// testdataDir finds the shared conformance data: $ALLIANCE_TESTDATA, or
-// ../shared/testdata next to the module root. It skips the test when the
-// folder is absent; the data is never copied into the repository.
-func testdataDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("ALLIANCE_TESTDATA"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "pdq")); err != nil {
-			t.Fatalf("ALLIANCE_TESTDATA=%s has no pdq folder: %v", d, err)
-		}
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "testdata")
-			if _, err := os.Stat(filepath.Join(d, "pdq")); err != nil {
-				t.Skipf("conformance data not found at %s; set ALLIANCE_TESTDATA to the shared testdata folder", d)
-			}
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory; set ALLIANCE_TESTDATA to the shared testdata folder")
-		}
-		dir = parent
-	}
-}
+// testdataDir finds the shared conformance data (see package conformance).
+func testdataDir(t testing.TB) string { return conformance.Dir(t) }
 
 // readPNM reads 8-bit binary PNM: P5 as *image.Gray, P6 as opaque
 // *image.NRGBA.
