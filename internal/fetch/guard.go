@@ -87,32 +87,21 @@ func blockReason(a netip.Addr) string {
 			return blockReason(netip.AddrFrom4([4]byte(b[12:16])))
 		case sixToFour.Contains(a):
 			return blockReason(netip.AddrFrom4([4]byte(b[2:6])))
-		case a.IsLoopback():
-			return "loopback"
-		case a.IsUnspecified():
-			return "unspecified"
-		case a.IsLinkLocalUnicast():
-			return "link-local"
-		case a.IsMulticast():
-			return "multicast"
-		case a.IsPrivate():
-			return "private"
-		case !globalUnicast6.Contains(a):
-			return "non-global"
 		}
-	} else {
-		switch {
-		case a.IsLoopback():
-			return "loopback"
-		case a.IsUnspecified():
-			return "unspecified"
-		case a.IsLinkLocalUnicast():
-			return "link-local"
-		case a.IsMulticast():
-			return "multicast"
-		case a.IsPrivate():
-			return "private"
-		}
+	}
+	switch {
+	case a.IsLoopback():
+		return "loopback"
+	case a.IsUnspecified():
+		return "unspecified"
+	case a.IsLinkLocalUnicast():
+		return "link-local"
+	case a.IsMulticast():
+		return "multicast"
+	case a.IsPrivate():
+		return "private"
+	case a.Is6() && !globalUnicast6.Contains(a):
+		return "non-global"
 	}
 	for _, p := range blockedPrefixes {
 		if p.Contains(a) {
