@@ -121,6 +121,16 @@ type Item struct {
 	// so a re-trace that moves it keeps the earlier decisions. Filled by
 	// single-item reads only.
 	RouteHistory []Route
+	// Fetch is the node's fetch of the URL; nil until one is recorded.
+	Fetch *Fetch
+	// Known says how much of the item's media matched classified bank
+	// entries; empty until fetched. KnownClassification is inherited from
+	// the closest match when Known is KnownAll.
+	Known               Known
+	KnownClassification *Classification
+	// Media are the images, videos and files the URL is or points to, with
+	// their hashes and matches. Filled by single-item reads only.
+	Media []Medium
 }
 
 // TraceStatus is the outcome of tracing an item's host.

@@ -15,7 +15,9 @@ import (
 const itemColumns = `i.id, i.report_id, i.org_id, o.code, i.url, i.canonical_url, i.host, i.registrable_domain,
 	i.dedupe_key, i.duplicate_of, i.status, i.created_at,
 	i.trace_status, i.ip, i.country, i.asn, i.as_org, i.data_date, i.traced_at, i.trace_attempts,
-	i.route_kind, i.route_org, i.route_police, i.route_reason, i.routed_at`
+	i.route_kind, i.route_org, i.route_police, i.route_reason, i.routed_at,
+	i.fetch_status, i.fetch_reason, i.fetch_http_status, i.fetch_content_type, i.fetch_page, i.fetch_truncated,
+	i.fetch_attempts, i.fetched_at, i.known, i.known_scheme, i.known_category`
 
 const itemFrom = ` FROM items i JOIN organisations o ON o.id = i.org_id`
 
@@ -26,13 +28,18 @@ func scanItem(row interface{ Scan(...any) error }) (alliance.Item, error) {
 		status, traceStatus            string
 		ip, country, asOrg, dataDate   sql.NullString
 		kind, routeOrg, police, reason sql.NullString
-		tracedAt, routedAt             *time.Time
+		tracedAt, routedAt, fetchedAt  *time.Time
 		attempts                       int
+		f                              alliance.Fetch
+		fetchStatus, known             sql.NullString
+		knownScheme, knownCategory     string
 	)
 	err := row.Scan(&it.ID, &it.ReportID, &it.OrgID, &it.OrgCode, &it.URL, &it.CanonicalURL, &it.Host,
 		&it.RegistrableDomain, &it.DedupeKey, &dup, &status, scanTime(&it.CreatedAt),
 		&traceStatus, &ip, &country, &asn, &asOrg, &dataDate, scanNullTime(&tracedAt), &attempts,
-		&kind, &routeOrg, &police, &reason, scanNullTime(&routedAt))
+		&kind, &routeOrg, &police, &reason, scanNullTime(&routedAt),
+		&fetchStatus, &f.Reason, &f.HTTPStatus, &f.ContentType, &f.Page, &f.Truncated,
+		&f.Attempts, scanNullTime(&fetchedAt), &known, &knownScheme, &knownCategory)
 	if err != nil {
 		return alliance.Item{}, err
 	}
@@ -52,6 +59,16 @@ func scanItem(row interface{ Scan(...any) error }) (alliance.Item, error) {
 			Police: police.String, Reason: reason.String}
 		if routedAt != nil {
 			it.Route.DecidedAt = *routedAt
+		}
+	}
+	if fetchedAt != nil {
+		f.Status, f.FetchedAt = alliance.FetchStatus(fetchStatus.String), *fetchedAt
+		it.Fetch = &f
+	}
+	if known.Valid {
+		it.Known = alliance.Known(known.String)
+		if knownCategory != "" {
+			it.KnownClassification = &alliance.Classification{Scheme: knownScheme, Category: knownCategory}
 		}
 	}
 	return it, nil

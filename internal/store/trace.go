@@ -88,8 +88,10 @@ func (tx *Tx) RecordTraces(ctx context.Context, outs []TraceOutcome) ([]TraceOut
 		q := `UPDATE items SET trace_status = $1, ip = $2, country = $3, asn = $4, as_org = $5, data_date = $6,
 			traced_at = $7, trace_attempts = $8, `
 		if r := o.Route; r != nil {
+			// A routed item is fetched next (again, after a re-trace: the
+			// content may have moved).
 			q += `next_trace_at = NULL, status = 'routed', route_kind = $11, route_org = $12, route_police = $13,
-				route_reason = $14, routed_at = $7`
+				route_reason = $14, routed_at = $7, next_fetch_at = $7, fetch_attempts = 0`
 			args = append(args, string(r.Kind), r.OrgCode, r.Police, r.Reason)
 		} else {
 			q += `next_trace_at = $11`
