@@ -17,7 +17,9 @@
 // consulted: hotlines must see what is reported; the rate limits still hold.
 //
 // SSRF guard: unless [Options.AllowPrivate] is set, connections to
-// non-public addresses are refused (see [CheckAddr] for the list). The
+// non-public addresses are refused (see [CheckAddr] for the list), except
+// the exact address:port pairs in [Options.AllowAddrs] (a demo site on
+// loopback). The
 // check runs where it cannot be bypassed: the dialer resolves names itself
 // through [Options.Resolver], checks each address, dials that exact address
 // (never the name), and a net.Dialer Control hook checks the address of the

@@ -58,10 +58,16 @@ type Options struct {
 	PerHostInterval time.Duration
 	// Resolver resolves host names; nil means net.DefaultResolver.
 	Resolver Resolver
-
-	// allowAddr lets the guard pass exactly one address and port; set only
-	// by tests so the guard can be exercised against loopback servers.
-	allowAddr netip.AddrPort
+	// AllowAddrs are exact address:port pairs the guard lets through even
+	// when private, with the guard otherwise on: for a demo site on
+	// loopback, so that nothing else on the machine is reachable. Nil in
+	// production.
+	AllowAddrs []netip.AddrPort
+	// OnlyAddrs, when not empty, are the only address:port pairs the
+	// fetcher connects to; every other address is refused as blocked,
+	// public or not. For the demo, whose example names and addresses stand
+	// for real networks that must never be contacted.
+	OnlyAddrs []netip.AddrPort
 }
 
 // Response is a fetched resource. Body is held in memory only.

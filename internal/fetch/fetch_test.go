@@ -247,7 +247,7 @@ func TestFetchSchemeAndTLS(t *testing.T) {
 	}
 }
 
-// TestGuard runs with the guard on. Options.allowAddr lets exactly one
+// TestGuard runs with the guard on. Options.AllowAddrs lets exactly one
 // loopback server through, standing in for a public host; everything else
 // on loopback must be refused.
 func TestGuard(t *testing.T) {
@@ -288,7 +288,7 @@ func TestGuard(t *testing.T) {
 		}
 		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 	}
-	opts := Options{Timeout: 2 * time.Second, PerHostInterval: -1, Resolver: resolver, allowAddr: apA}
+	opts := Options{Timeout: 2 * time.Second, PerHostInterval: -1, Resolver: resolver, AllowAddrs: []netip.AddrPort{apA}}
 	f := New(opts)
 	defer f.Close()
 

@@ -112,16 +112,34 @@ func blockReason(a netip.Addr) string {
 }
 
 // allowed reports whether the fetcher may connect to ap: always when
-// AllowPrivate is set, otherwise only public addresses, plus the one
-// test-only exception in Options.allowAddr.
+// AllowPrivate is set, otherwise only public addresses and the exact
+// address:port pairs in Options.AllowAddrs. IPv4-mapped IPv6 forms compare
+// equal to their IPv4 address; zones are ignored.
+//
+// With Options.OnlyAddrs set, only those pairs are allowed, whatever else is.
 func (o *Options) allowed(ap netip.AddrPort) error {
-	if o.AllowPrivate {
-		return nil
+	if len(o.OnlyAddrs) > 0 {
+		if containsAddrPort(o.OnlyAddrs, ap) {
+			return nil
+		}
+		return fmt.Errorf("%w: %s is not the one address this fetcher may reach", ErrBlocked, ap)
 	}
-	if o.allowAddr.IsValid() && ap.Addr().Unmap() == o.allowAddr.Addr().Unmap() && ap.Port() == o.allowAddr.Port() {
+	if o.AllowPrivate || containsAddrPort(o.AllowAddrs, ap) {
 		return nil
 	}
 	return CheckAddr(ap.Addr())
+}
+
+// containsAddrPort reports whether list holds ap. IPv4-mapped IPv6 forms
+// compare equal to their IPv4 address; zones are ignored.
+func containsAddrPort(list []netip.AddrPort, ap netip.AddrPort) bool {
+	a := ap.Addr().WithZone("").Unmap()
+	for _, x := range list {
+		if x.IsValid() && x.Port() == ap.Port() && x.Addr().WithZone("").Unmap() == a {
+			return true
+		}
+	}
+	return false
 }
 
 // control is the net.Dialer Control hook: it checks the address of the

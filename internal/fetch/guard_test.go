@@ -87,7 +87,7 @@ func TestCheckAddr(t *testing.T) {
 // TestControlHook checks the dial-time hook on its own: it sees the socket
 // address, whatever the resolver said.
 func TestControlHook(t *testing.T) {
-	o := Options{allowAddr: netip.MustParseAddrPort("127.0.0.1:8080")}
+	o := Options{AllowAddrs: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:8080"), netip.MustParseAddrPort("[::1]:9090")}}
 	for _, tt := range []struct {
 		network, address string
 		ok               bool
@@ -95,6 +95,8 @@ func TestControlHook(t *testing.T) {
 		{"tcp4", "127.0.0.1:8080", true},
 		{"tcp4", "127.0.0.1:8081", false},
 		{"tcp6", "[::1]:8080", false},
+		{"tcp6", "[::1]:9090", true},
+		{"tcp4", "127.0.0.1:9090", false},
 		{"tcp6", "[::ffff:127.0.0.1]:8080", true},
 		{"tcp4", "10.0.0.1:80", false},
 		{"tcp4", "8.8.8.8:443", true},
@@ -108,5 +110,29 @@ func TestControlHook(t *testing.T) {
 	}
 	if err := (&Options{AllowPrivate: true}).control("tcp4", "127.0.0.1:1", nil); err != nil {
 		t.Errorf("AllowPrivate: %v", err)
+	}
+}
+
+// TestOnlyAddrs checks that a fetcher restricted to one address:port (the
+// demo's site) refuses every other address, public ones included, and its
+// own address on another port; checked on the guard itself, so nothing is
+// dialled.
+func TestOnlyAddrs(t *testing.T) {
+	site := netip.MustParseAddrPort("127.0.0.1:8079")
+	o := Options{OnlyAddrs: []netip.AddrPort{site}, AllowPrivate: true}
+	for _, tc := range []struct {
+		ap string
+		ok bool
+	}{
+		{"127.0.0.1:8079", true},
+		{"[::ffff:127.0.0.1]:8079", true},
+		{"127.0.0.1:8080", false},
+		{"192.36.125.18:443", false}, // public: refused all the same
+		{"[2001:4860:4860::8888]:443", false},
+	} {
+		err := o.allowed(netip.MustParseAddrPort(tc.ap))
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrBlocked)) {
+			t.Errorf("allowed(%s) = %v, want ok=%t", tc.ap, err, tc.ok)
+		}
 	}
 }
