@@ -26,6 +26,12 @@ type Options struct {
 	Tracer *trace.Tracer
 	// TraceConcurrency bounds the lookups TraceBatch runs at once; 64 when zero.
 	TraceConcurrency int
+	// Collector fetches items' URLs and hashes their media in FetchBatch.
+	// Nil leaves items unfetched.
+	Collector Collector
+	// FetchConcurrency bounds the items FetchBatch fetches at once;
+	// DefaultFetchConcurrency when zero.
+	FetchConcurrency int
 	// AnonymousReportLimit limits reports from the public per client;
 	// DefaultAnonymousReportLimit when zero.
 	AnonymousReportLimit RateLimit
@@ -52,6 +58,9 @@ type App struct {
 	homeOrgID        atomic.Int64 // id of homeOrg, once looked up
 	matcher          *Matcher
 	noTracerOnce     sync.Once
+	collector        Collector
+	fetchConcurrency int
+	noCollectorOnce  sync.Once
 	imports          bankImports // background bank imports (bank_import.go)
 }
 
@@ -79,6 +88,10 @@ func New(opts Options) *App {
 	a.tracer, a.traceConcurrency = opts.Tracer, opts.TraceConcurrency
 	if a.traceConcurrency <= 0 {
 		a.traceConcurrency = 64
+	}
+	a.collector, a.fetchConcurrency = opts.Collector, opts.FetchConcurrency
+	if a.fetchConcurrency <= 0 {
+		a.fetchConcurrency = DefaultFetchConcurrency
 	}
 	anon, user := opts.AnonymousReportLimit, opts.UserReportLimit
 	if !anon.valid() {

@@ -69,6 +69,9 @@ func (a *App) Item(ctx context.Context, id int64) (alliance.Item, error) {
 		if it.RouteHistory, err = tx.RouteHistory(ctx, id); err != nil {
 			return err
 		}
+		if it.Media, err = tx.ItemMedia(ctx, id); err != nil {
+			return err
+		}
 		return tx.AppendAudit(ctx, auditFor(ctx, it.OrgCode, "item.read", "item", strconv.FormatInt(id, 10)))
 	})
 	if err != nil {

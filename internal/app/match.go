@@ -342,23 +342,33 @@ func (a *App) Match(ctx context.Context, queries []MatchQuery) ([]MatchResult, e
 		return nil, fmt.Errorf("app: match: %w", err)
 	}
 	for i := range results {
-		seen := map[int64]bool{}
-		for _, m := range found[i] {
-			e, ok := entries[int64(m.ID)]
-			if !ok || seen[e.ID] || e.Algorithm != results[i].Algorithm {
-				continue
-			}
-			b, ok := banks[e.BankID]
-			if !ok || (e.Algorithm == alliance.HashPDQ && m.Distance > b.PDQThreshold) {
-				continue
-			}
-			seen[e.ID] = true
-			results[i].Matches = append(results[i].Matches, BankMatch{
-				EntryID: e.ID, Bank: b.Name, BankOrg: b.OwnerOrg, Value: hex.EncodeToString(e.Value),
-				Distance: m.Distance, Classification: e.Classification, Series: e.Series,
-				VictimIdentified: e.VictimIdentified, Source: e.Source,
-			})
-		}
+		results[i].Matches = resolveMatches(found[i], results[i].Algorithm, entries, banks)
 	}
 	return results, nil
+}
+
+// resolveMatches turns the index's answer for one hash of algorithm alg into
+// bank matches: only active entries (entries, re-read since the lookup) of
+// the given banks, PDQ ones within their bank's threshold, each entry once.
+func resolveMatches(found []pdqindex.Match, alg alliance.HashAlgorithm, entries map[int64]alliance.HashEntry,
+	banks map[int64]alliance.Bank) []BankMatch {
+	var out []BankMatch
+	seen := map[int64]bool{}
+	for _, m := range found {
+		e, ok := entries[int64(m.ID)]
+		if !ok || seen[e.ID] || e.Algorithm != alg {
+			continue
+		}
+		b, ok := banks[e.BankID]
+		if !ok || (e.Algorithm == alliance.HashPDQ && m.Distance > b.PDQThreshold) {
+			continue
+		}
+		seen[e.ID] = true
+		out = append(out, BankMatch{
+			EntryID: e.ID, Bank: b.Name, BankOrg: b.OwnerOrg, Value: hex.EncodeToString(e.Value),
+			Distance: m.Distance, Classification: e.Classification, Series: e.Series,
+			VictimIdentified: e.VictimIdentified, Source: e.Source,
+		})
+	}
+	return out
 }

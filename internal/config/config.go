@@ -21,6 +21,10 @@ type Config struct {
 	LogLevel      string `json:"log_level"`      // debug, info, warn, error
 	SecureCookies bool   `json:"secure_cookies"` // false only for plain-http development
 	Jobs          bool   `json:"jobs"`           // run background job workers in this process
+	// Fetching of reported URLs (internal/fetch, internal/media).
+	FetchUserAgent    string `json:"fetch_user_agent"`     // identifies the node to the sites it fetches
+	AllowPrivateFetch bool   `json:"allow_private_fetch"`  // turn the SSRF guard off: local test sites only
+	FetchMediaPerPage int    `json:"fetch_media_per_page"` // media fetched per HTML page
 }
 
 // Default returns the built-in defaults.
@@ -33,6 +37,9 @@ func Default() Config {
 		LogLevel:      "info",
 		SecureCookies: true,
 		Jobs:          true,
+		// Operators should name their node and a contact address here.
+		FetchUserAgent:    "Alliance-Hotline-Fetcher/1 (+https://example.org/alliance)",
+		FetchMediaPerPage: 50,
 	}
 }
 
@@ -70,6 +77,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		"ALLIANCE_HOME_ORG":   &c.HomeOrg,
 		"ALLIANCE_LOG_FORMAT": &c.LogFormat,
 		"ALLIANCE_LOG_LEVEL":  &c.LogLevel,
+
+		"ALLIANCE_FETCH_USER_AGENT": &c.FetchUserAgent,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -79,6 +88,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	boolean := map[string]*bool{
 		"ALLIANCE_SECURE_COOKIES": &c.SecureCookies,
 		"ALLIANCE_JOBS":           &c.Jobs,
+
+		"ALLIANCE_ALLOW_PRIVATE_FETCH": &c.AllowPrivateFetch,
 	}
 	for k, p := range boolean {
 		if v := getenv(k); v != "" {
@@ -89,11 +100,19 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			*p = b
 		}
 	}
+	if v := getenv("ALLIANCE_FETCH_MEDIA_PER_PAGE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("environment ALLIANCE_FETCH_MEDIA_PER_PAGE=%q: not a whole number", v)
+		}
+		c.FetchMediaPerPage = n
+	}
 	return nil
 }
 
 // Flags registers the flags named in which ("db", "addr", "home-org",
-// "log-format", "log-level", "secure-cookies", "jobs") on fs, bound to c.
+// "log-format", "log-level", "secure-cookies", "jobs", "fetch-user-agent",
+// "allow-private-fetch", "fetch-media-per-page") on fs, bound to c.
 // Call after LoadFile and LoadEnv so the flags' defaults show the values in
 // force, then fs.Parse overrides them.
 func (c *Config) Flags(fs *flag.FlagSet, which ...string) {
@@ -113,6 +132,12 @@ func (c *Config) Flags(fs *flag.FlagSet, which ...string) {
 			fs.BoolVar(&c.SecureCookies, "secure-cookies", c.SecureCookies, "mark cookies Secure (__Host-); turn off only for plain-http development")
 		case "jobs":
 			fs.BoolVar(&c.Jobs, "jobs", c.Jobs, "run background job workers in this process")
+		case "fetch-user-agent":
+			fs.StringVar(&c.FetchUserAgent, "fetch-user-agent", c.FetchUserAgent, "User-Agent of the node's fetches of reported URLs: name the node and a contact (env ALLIANCE_FETCH_USER_AGENT)")
+		case "allow-private-fetch":
+			fs.BoolVar(&c.AllowPrivateFetch, "allow-private-fetch", c.AllowPrivateFetch, "let fetches reach private and loopback addresses (SSRF guard off): local test sites only, never in production")
+		case "fetch-media-per-page":
+			fs.IntVar(&c.FetchMediaPerPage, "fetch-media-per-page", c.FetchMediaPerPage, "media fetched and hashed per reported HTML page")
 		default:
 			panic("config: unknown flag " + name) // a programming error in the caller
 		}
@@ -132,6 +157,12 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	if strings.TrimSpace(c.FetchUserAgent) == "" || len(c.FetchUserAgent) > 256 {
+		errs = append(errs, errors.New("fetch-user-agent: give 1 to 256 characters naming the node and a contact"))
+	}
+	if c.FetchMediaPerPage < 1 || c.FetchMediaPerPage > 1000 {
+		errs = append(errs, fmt.Errorf("fetch-media-per-page: %d is not between 1 and 1000", c.FetchMediaPerPage))
 	}
 	return errors.Join(errs...)
 }

@@ -10,23 +10,25 @@ import (
 
 func TestLayering(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "alliance.json")
-	if err := os.WriteFile(path, []byte(`{"db":"file.db","addr":"127.0.0.1:9000","log_format":"json"}`), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(`{"db":"file.db","addr":"127.0.0.1:9000","log_format":"json","fetch_media_per_page":20}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c := Default()
 	if err := c.LoadFile(path); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"ALLIANCE_ADDR": "127.0.0.1:9001", "ALLIANCE_JOBS": "false"}
+	env := map[string]string{"ALLIANCE_ADDR": "127.0.0.1:9001", "ALLIANCE_JOBS": "false",
+		"ALLIANCE_FETCH_USER_AGENT": "Alliance SE-HOTLINE node (+mailto:abuse@se-hotline.example.org)"}
 	if err := c.LoadEnv(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	c.Flags(fs, "db", "addr", "jobs", "log-format")
-	if err := fs.Parse([]string{"--db", "flag.db"}); err != nil {
+	c.Flags(fs, "db", "addr", "jobs", "log-format", "allow-private-fetch", "fetch-media-per-page")
+	if err := fs.Parse([]string{"--db", "flag.db", "--allow-private-fetch", "--fetch-media-per-page", "30"}); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{DB: "flag.db", Addr: "127.0.0.1:9001", HomeOrg: "SE-HOTLINE", LogFormat: "json", LogLevel: "info", SecureCookies: true, Jobs: false}
+	want := Config{DB: "flag.db", Addr: "127.0.0.1:9001", HomeOrg: "SE-HOTLINE", LogFormat: "json", LogLevel: "info", SecureCookies: true, Jobs: false,
+		FetchUserAgent: "Alliance SE-HOTLINE node (+mailto:abuse@se-hotline.example.org)", AllowPrivateFetch: true, FetchMediaPerPage: 30}
 	if c != want {
 		t.Errorf("got %+v\nwant %+v", c, want)
 	}
@@ -66,9 +68,13 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("bad boolean: %v", err)
 	}
 	c = Default()
-	c.DB, c.LogFormat, c.LogLevel = "", "xml", "loud"
+	if err := c.LoadEnv(func(k string) string { return map[string]string{"ALLIANCE_FETCH_MEDIA_PER_PAGE": "lots"}[k] }); err == nil || !strings.Contains(err.Error(), "ALLIANCE_FETCH_MEDIA_PER_PAGE") {
+		t.Errorf("bad number: %v", err)
+	}
+	c = Default()
+	c.DB, c.LogFormat, c.LogLevel, c.FetchUserAgent, c.FetchMediaPerPage = "", "xml", "loud", " ", 0
 	err := c.Validate()
-	for _, want := range []string{"db:", "log-format", "log-level"} {
+	for _, want := range []string{"db:", "log-format", "log-level", "fetch-user-agent", "fetch-media-per-page"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate: %v, want it to name %s", err, want)
 		}

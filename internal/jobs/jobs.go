@@ -88,6 +88,20 @@ type Config struct {
 	// Zero means DefaultTraceBudget.
 	TraceBudget time.Duration
 
+	// FetchBatch fetches, hashes and matches up to limit routed items whose
+	// fetch is due and returns how many it recorded (app.App.FetchBatch,
+	// called as the system actor). The periodic "fetch_batch" job calls it
+	// as the trace job calls TraceBatch. Nil means no fetch job is
+	// scheduled; its worker is still registered.
+	FetchBatch func(ctx context.Context, limit int) (int, error)
+
+	// FetchInterval, FetchBatchSize and FetchBudget are the fetch job's
+	// period, batch limit and budget; zero means DefaultFetchInterval,
+	// DefaultFetchBatchSize and DefaultFetchBudget.
+	FetchInterval  time.Duration
+	FetchBatchSize int
+	FetchBudget    time.Duration
+
 	// BankImport runs a staged bank file import (app.App.RunImport, called
 	// as the system actor) for the "bank_import" job. Nil fails such jobs.
 	BankImport func(ctx context.Context, importID int64) error
@@ -186,11 +200,25 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new: %w", err)
 	}
-	river.AddWorker(r.workers, &traceWorker{
+	river.AddWorker(r.workers, &batchWorker[TraceBatchArgs]{
+		name:   "trace",
 		fn:     cfg.TraceBatch,
 		limit:  traceLimit,
 		budget: cmp.Or(cfg.TraceBudget, DefaultTraceBudget),
 		items:  traced,
+		logger: logger,
+	})
+
+	fetched, err := newFetchItems(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new: %w", err)
+	}
+	river.AddWorker(r.workers, &batchWorker[FetchBatchArgs]{
+		name:   "fetch",
+		fn:     cfg.FetchBatch,
+		limit:  cmp.Or(cfg.FetchBatchSize, DefaultFetchBatchSize),
+		budget: cmp.Or(cfg.FetchBudget, DefaultFetchBudget),
+		items:  fetched,
 		logger: logger,
 	})
 
@@ -210,6 +238,13 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 			river.PeriodicInterval(cmp.Or(cfg.TraceInterval, DefaultTraceInterval)),
 			func() (river.JobArgs, *river.InsertOpts) { return TraceBatchArgs{}, nil },
 			&river.PeriodicJobOpts{ID: TraceBatchArgs{}.Kind(), RunOnStart: true},
+		))
+	}
+	if cfg.FetchBatch != nil {
+		periodic = append(periodic, river.NewPeriodicJob(
+			river.PeriodicInterval(cmp.Or(cfg.FetchInterval, DefaultFetchInterval)),
+			func() (river.JobArgs, *river.InsertOpts) { return FetchBatchArgs{}, nil },
+			&river.PeriodicJobOpts{ID: FetchBatchArgs{}.Kind(), RunOnStart: true},
 		))
 	}
 

@@ -59,8 +59,11 @@ func (TraceBatchArgs) InsertOpts() river.InsertOpts {
 	}
 }
 
-type traceWorker struct {
-	river.WorkerDefaults[TraceBatchArgs]
+// batchWorker runs a periodic batch job (trace, fetch): it calls fn while
+// it returns full batches, its budget lasts and its context lives.
+type batchWorker[T river.JobArgs] struct {
+	river.WorkerDefaults[T]
+	name   string // what the batches do, for logs: "trace", "fetch"
 	fn     func(ctx context.Context, limit int) (int, error)
 	limit  int
 	budget time.Duration
@@ -69,14 +72,14 @@ type traceWorker struct {
 }
 
 // Timeout bounds the job a little beyond its budget.
-func (w *traceWorker) Timeout(*river.Job[TraceBatchArgs]) time.Duration {
+func (w *batchWorker[T]) Timeout(*river.Job[T]) time.Duration {
 	return max(traceJobTimeout, 2*w.budget)
 }
 
-// Work calls the trace function while it returns full batches, its budget
+// Work calls the batch function while it returns full batches, its budget
 // lasts and its context lives, so a backlog drains in one job rather than
 // one batch a period.
-func (w *traceWorker) Work(ctx context.Context, job *river.Job[TraceBatchArgs]) error {
+func (w *batchWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	if w.fn == nil {
 		return nil
 	}
@@ -90,19 +93,19 @@ func (w *traceWorker) Work(ctx context.Context, job *river.Job[TraceBatchArgs]) 
 		if err != nil {
 			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				// Shutdown or timeout: the items left wait for the next job.
-				return fmt.Errorf("jobs: trace batch: %w", err)
+				return fmt.Errorf("jobs: %s batch: %w", w.name, err)
 			}
-			w.logger.ErrorContext(ctx, "jobs: trace batch failed",
-				"job_id", job.ID, "traced", total, "batches", batches, "duration", time.Since(start), "err", err)
-			return fmt.Errorf("jobs: trace batch: %w", err)
+			w.logger.ErrorContext(ctx, "jobs: batch failed", "batch", w.name,
+				"job_id", job.ID, "items", total, "batches", batches, "duration", time.Since(start), "err", err)
+			return fmt.Errorf("jobs: %s batch: %w", w.name, err)
 		}
 		if n < w.limit || ctx.Err() != nil || time.Since(start) >= w.budget {
 			break
 		}
 	}
 	if total > 0 {
-		w.logger.InfoContext(ctx, "jobs: traced items",
-			"job_id", job.ID, "traced", total, "batches", batches, "duration", time.Since(start))
+		w.logger.InfoContext(ctx, "jobs: batch done", "batch", w.name,
+			"job_id", job.ID, "items", total, "batches", batches, "duration", time.Since(start))
 	}
 	return nil
 }
