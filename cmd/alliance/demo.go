@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
+	"net/netip"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -16,7 +13,10 @@ import (
 	"alliance"
 	"alliance/internal/app"
 	"alliance/internal/config"
+	"alliance/internal/demosite"
+	"alliance/internal/fetch"
 	"alliance/internal/hashing"
+	"alliance/internal/media"
 	"alliance/internal/store"
 	"alliance/internal/trace"
 )
@@ -42,11 +42,12 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	// The demo is opened over plain http on loopback, where Secure cookies
 	// cannot be relied on by every browser.
 	base.SecureCookies = false
-	fs := m.flagSet("demo", "demo [--db DSN] [--addr HOST:PORT] [--hosts FILE] [--ip-ranges FILE]")
+	fs := m.flagSet("demo", "demo [--db DSN] [--addr HOST:PORT] [--hosts FILE] [--ip-ranges FILE] [--demo-site HOST:PORT]")
 	cfg, err := m.loadConfig(fs, args, base, serveFlags...)
 	if err != nil {
 		return err
 	}
+	siteAddr := fs.String("demo-site", "127.0.0.1:8079", "loopback HOST:PORT of the demo's site of generated images, which the node fetches")
 	tf := m.addTraceFlags(fs)
 	if err := parse(fs, args, false); err != nil {
 		return err
@@ -71,6 +72,27 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 		return fmt.Errorf("demo hosts: %w", err)
 	}
 	tracer := trace.NewTracer(resolver, ipdb)
+	// The demo's own site of generated images, on loopback. The node's
+	// fetcher reaches that one address and nothing else: the demo's other
+	// names and addresses stand for real networks and are never contacted.
+	site, err := demosite.Start(*siteAddr)
+	if err != nil {
+		return fmt.Errorf("demo site: %w (give --demo-site 127.0.0.1:PORT with a free port)", err)
+	}
+	defer site.Close()
+	siteAP, err := netip.ParseAddrPort(site.Addr)
+	if err != nil {
+		return fmt.Errorf("demo site address %s: %w", site.Addr, err)
+	}
+	siteBase := fmt.Sprintf("http://%s:%d", demoSiteHost, siteAP.Port())
+	siteResolver, err := trace.NewHostsResolver(strings.NewReader(siteAP.Addr().String()+" "+demoSiteHost+"\n"), nil)
+	if err != nil {
+		return fmt.Errorf("demo site hosts: %w", err)
+	}
+	collector := media.NewCollector(fetch.New(fetch.Options{
+		UserAgent: cfg.FetchUserAgent, OnlyAddrs: []netip.AddrPort{siteAP}, PerHostInterval: -1,
+		Resolver: func(ctx context.Context, host string) ([]netip.Addr, error) { return siteResolver.LookupIP(ctx, host) },
+	}), media.Options{MaxMediaPerPage: cfg.FetchMediaPerPage})
 	db, err := m.openDB(ctx, cfg, true)
 	if err != nil {
 		return err
@@ -80,17 +102,18 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	if err := seedDemo(sctx, a); err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
-	if err := seedDemoReports(ctx, db, a); err != nil {
+	reports := append(slices.Clone(demoReports), demoMediaReports(siteBase, siteAP.Port())...)
+	if err := seedDemoReports(ctx, db, a, reports); err != nil {
 		return fmt.Errorf("demo reports: %w", err)
 	}
-	return m.run(ctx, cfg, db, log, node{tracer: tracer, banner: func(url string) {
+	return m.run(ctx, cfg, db, log, node{tracer: tracer, collector: collector, banner: func(url string) {
 		w := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(w, "\nAlliance demo is running: open %s\n\nDemo logins (password %q):\n", url, demoPassword)
 		for _, u := range demoUsers {
 			fmt.Fprintf(w, "  %s\t%s\t%s\n", u.Email, u.Role, u.OrgCode)
 		}
 		fmt.Fprintf(w, "\nDemo reports (synthetic URLs on reserved names; traced and routed within seconds):\n")
-		for _, r := range demoReports {
+		for _, r := range reports {
 			fmt.Fprintf(w, "  %s\t%s\n", r.by, r.note)
 		}
 		fmt.Fprintf(w, "\nDemo host names (no DNS is queried for them):\n")
@@ -102,6 +125,8 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(w, "\nHash bank %s/%s: %d entries (hashes of generated gradients), shared with NL-HOTLINE; try POST /api/v1/match\n",
 			demoBankOwner, demoBankName, 2*demoBankImages)
+		fmt.Fprintf(w, "Demo site of generated images: %s (on %s). The node fetches it, hashes the images in memory and\n"+
+			"matches them: see the items on %s. It fetches nothing else.\n", siteBase, site.Addr, demoSiteHost)
 		fmt.Fprintf(w, "\nDatabase: %s. Stop with Ctrl-C.\n", cfg.DB)
 		w.Flush()
 	}})
@@ -126,6 +151,7 @@ func seedDemo(ctx context.Context, a *app.App) error {
 // 2606/6761) mapped to example addresses on national networks, so that the
 // trace and the routes can be seen without real sites or DNS.
 var demoHostList = []struct{ name, ip, note string }{
+	{demoSiteHost, trace.ExampleSE, "the demo's site of generated images: traced as Swedish, fetched on loopback"},
 	{"shop.se.example.test", trace.ExampleSE, "a Swedish network (SE, SUNET)"},
 	{"files.nl.example.test", trace.ExampleNL, "a Dutch network (NL, RIPE NCC)"},
 	{"cdn.ru.example.test", trace.ExampleRU, "a Russian network (RU, no member hotline)"},
@@ -175,11 +201,36 @@ var demoReports = []demoReport{
 		}}},
 }
 
-// seedDemoReports submits demoReports, each as its sender, with its
+// demoSiteHost is the name of the demo's site of generated images.
+const demoSiteHost = "media.demo.test"
+
+// demoMediaReports are reports of the demo site's pages and images, which
+// the node fetches, hashes and matches against the demo bank: a page of
+// three images, one of them in the bank (partially known), an image in the
+// bank (known), one that is not (unmatched), and an address that answers
+// 404 (not accessible). The site's port is part of the URLs, so it is part
+// of the idempotency keys too.
+func demoMediaReports(base string, port uint16) []demoReport {
+	key := func(n int) string { return fmt.Sprintf("alliance-demo-media-%d@%d", n, port) }
+	return []demoReport{
+		{key: key(1), by: "public", note: "public report of the demo site: a page of three generated images (one in the demo bank) and a video",
+			in: app.ReportInput{Category: "other", Description: "Demo report of a page on the demo site.", URLs: []string{
+				base + "/page?img=/gradient/2.png&img=/noise/1.png&img=/noise/2.png&video=/clip.mp4",
+			}}},
+		{key: key(2), by: "analyst@se-hotline.example.org", note: "hotline report: an image in the demo bank (known), one that is not, and a 404",
+			in: app.ReportInput{Category: "other", Source: "hotline", Description: "Demo report of images on the demo site.", URLs: []string{
+				base + "/gradient/1.png",
+				base + "/noise/3.png",
+				base + "/missing.png",
+			}}},
+	}
+}
+
+// seedDemoReports submits reports, each as its sender, with its
 // idempotency key, so running the demo again on the same database adds
 // nothing.
-func seedDemoReports(ctx context.Context, db *store.DB, a *app.App) error {
-	for _, r := range demoReports {
+func seedDemoReports(ctx context.Context, db *store.DB, a *app.App, reports []demoReport) error {
+	for _, r := range reports {
 		rctx := ctx // the anonymous public
 		if r.by != "public" {
 			var u alliance.User
@@ -211,22 +262,17 @@ const (
 	demoBankImages = 6
 )
 
+// demoClassification labels the demo bank's entries with a neutral verdict
+// name, so that items matching them are known and inherit it.
+var demoClassification = alliance.Classification{Scheme: "alliance-demo", Category: "baseline"}
+
 // demoBankEntries hashes demoBankImages generated gradients: each gives a
 // PDQ and an MD5 entry (of its PNG encoding).
 func demoBankEntries() ([]alliance.HashEntry, error) {
 	var out []alliance.HashEntry
 	for i := range demoBankImages {
-		img := image.NewNRGBA(image.Rect(0, 0, 128, 128))
-		for y := range 128 {
-			for x := range 128 {
-				img.Set(x, y, color.NRGBA{R: uint8(x*2 + i*40), G: uint8(y*2 + i*25), B: uint8((x + y) * (i + 1)), A: 255})
-			}
-		}
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, img); err != nil {
-			return nil, err
-		}
-		res, err := hashing.HashBytes(buf.Bytes(), hashing.Options{})
+		png := demosite.GradientPNG(i)
+		res, err := hashing.HashBytes(png, hashing.Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +283,8 @@ func demoBankEntries() ([]alliance.HashEntry, error) {
 		if err != nil {
 			return nil, err
 		}
-		meta := alliance.HashEntry{Series: fmt.Sprintf("demo-gradient-%d", i+1), Source: "alliance demo (generated gradient)"}
+		meta := alliance.HashEntry{Series: fmt.Sprintf("demo-gradient-%d", i+1), Source: "alliance demo (generated gradient)",
+			Classification: demoClassification}
 		p, m := meta, meta
 		p.Algorithm, p.Value, p.Profile = alliance.HashPDQ, res.PDQ[:], string(res.Profile)
 		m.Algorithm, m.Value = alliance.HashMD5, md5

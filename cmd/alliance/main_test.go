@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,36 +157,55 @@ func TestUserTokenAudit(t *testing.T) {
 	}
 }
 
-// serveMain starts the server in-process on :0 and returns its base URL.
+// serveMain runs the alliance command with args (serve or demo) in-process
+// on a free port until the test ends, and returns its base URL.
 func serveMain(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	return startMain(t, env, args...).base
+}
+
+// runningMain is a server started by startMain.
+type runningMain struct {
+	base string      // http://127.0.0.1:PORT
+	logs *syncBuffer // everything it wrote to stdout and stderr
+	stop func()      // shuts it down and checks its exit; idempotent
+}
+
+// startMain runs the alliance command with args in-process on a free port.
+// It stops at the end of the test, or earlier through stop.
+func startMain(t *testing.T, env map[string]string, args ...string) *runningMain {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan int, 1)
-	var stderr syncBuffer
-	m := &Main{Stdout: &stderr, Stderr: &stderr, Getenv: func(k string) string { return env[k] },
+	logs := &syncBuffer{}
+	m := &Main{Stdout: logs, Stderr: logs, Getenv: func(k string) string { return env[k] },
 		Listening: func(addr string) { addrc <- addr }}
 	go func() { done <- m.Run(ctx, append(args, "--addr", "127.0.0.1:0")) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != exitOK {
-				t.Errorf("server exited %d:\n%s", code, stderr.String())
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case code := <-done:
+				if code != exitOK {
+					t.Errorf("server exited %d:\n%s", code, logs.String())
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("server did not shut down within 30s")
 			}
-		case <-time.After(30 * time.Second):
-			t.Error("server did not shut down within 30s")
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
 	select {
 	case addr := <-addrc:
-		return "http://" + addr
+		return &runningMain{base: "http://" + addr, logs: logs, stop: stop}
 	case code := <-done:
-		t.Fatalf("server exited %d before listening:\n%s", code, stderr.String())
+		t.Fatalf("server exited %d before listening:\n%s", code, logs.String())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("server did not listen within 60s:\n%s", stderr.String())
+		t.Fatalf("server did not listen within 60s:\n%s", logs.String())
 	}
-	return ""
+	return nil
 }
 
 func TestServeTokenAuth(t *testing.T) {

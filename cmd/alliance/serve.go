@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"alliance"
 	"alliance/internal/app"
 	"alliance/internal/config"
+	"alliance/internal/fetch"
 	"alliance/internal/httpapi"
 	"alliance/internal/jobs"
+	"alliance/internal/media"
 	"alliance/internal/server"
 	"alliance/internal/store"
 	"alliance/internal/trace"
@@ -31,7 +34,8 @@ func migrateAll(ctx context.Context, db *store.DB) error {
 	return nil
 }
 
-var serveFlags = []string{"db", "addr", "home-org", "log-format", "log-level", "secure-cookies", "jobs"}
+var serveFlags = []string{"db", "addr", "home-org", "log-format", "log-level", "secure-cookies", "jobs",
+	"fetch-user-agent", "allow-private-fetch", "fetch-media-per-page"}
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := m.flagSet("serve", "serve [--db DSN] [--addr HOST:PORT] [--home-org CODE] [flags]")
@@ -60,7 +64,22 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	return m.run(ctx, cfg, db, log, node{tracer: tracer})
+	if cfg.AllowPrivateFetch {
+		log.Warn("fetch: the SSRF guard is off (--allow-private-fetch): fetches may reach private and loopback addresses; use only with local test sites")
+	}
+	return m.run(ctx, cfg, db, log, node{tracer: tracer, collector: newCollector(cfg, resolver, nil)})
+}
+
+// newCollector returns the node's fetcher of reported URLs: names resolve
+// as for the trace (a hosts file first), the SSRF guard is on unless the
+// configuration turns it off, and allow lets exactly those private
+// addresses through (the demo's own site).
+func newCollector(cfg *config.Config, resolver trace.Resolver, allow []netip.AddrPort) *media.Collector {
+	f := fetch.New(fetch.Options{
+		UserAgent: cfg.FetchUserAgent, AllowPrivate: cfg.AllowPrivateFetch, AllowAddrs: allow,
+		Resolver: func(ctx context.Context, host string) ([]netip.Addr, error) { return resolver.LookupIP(ctx, host) },
+	})
+	return media.NewCollector(f, media.Options{MaxMediaPerPage: cfg.FetchMediaPerPage})
 }
 
 // traceFunc is the signature of app.App.TraceBatch, the work of the trace job.
@@ -69,6 +88,8 @@ type traceFunc = func(ctx context.Context, limit int) (int, error)
 // node is what run needs besides the configuration and the database.
 type node struct {
 	tracer *trace.Tracer // the hosting trace; nil leaves items untraced
+	// collector fetches and hashes reported URLs; nil leaves items unfetched.
+	collector app.Collector
 	// banner, when set, is called with the base URL once the server listens
 	// (the demo prints logins, the bench starts its clients).
 	banner func(url string)
@@ -87,7 +108,11 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 	if err := checkSchema(ctx, db); err != nil {
 		return err
 	}
-	a := app.New(app.Options{DB: db, Logger: log, HomeOrg: cfg.HomeOrg, Tracer: n.tracer, UserReportLimit: n.userReportLimit})
+	opts := app.Options{DB: db, Logger: log, HomeOrg: cfg.HomeOrg, Tracer: n.tracer, UserReportLimit: n.userReportLimit}
+	if n.collector != nil {
+		opts.Collector = n.collector
+	}
+	a := app.New(opts)
 	if err := a.CheckHomeOrg(ctx); err != nil {
 		return err
 	}
@@ -122,6 +147,9 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 		}
 		jcfg := jobs.Config{Logger: log, Registerer: srv.Registry(), Housekeeping: a.Housekeeping,
 			TraceBatch: traceBatch, TraceBatchSize: n.traceBatchSize,
+			FetchBatch: func(ctx context.Context, limit int) (int, error) {
+				return a.FetchBatch(alliance.NewContextWithActor(ctx, alliance.SystemActor), limit)
+			},
 			BankImport: func(ctx context.Context, id int64) error {
 				return a.RunImport(alliance.NewContextWithActor(ctx, alliance.SystemActor), id)
 			}}

@@ -5,16 +5,20 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"alliance/internal/store"
+	"alliance/internal/trace"
 )
 
 // writeFile writes body to a new file in dir and returns its path.
@@ -219,9 +223,18 @@ func TestServeTraceFiles(t *testing.T) {
 func TestDemoIntake(t *testing.T) {
 	dsn := filepath.Join(t.TempDir(), "demo.db")
 	env := map[string]string{"ALLIANCE_DB": dsn}
-	base := serveMain(t, env, "demo")
-	c := apiClient{t: t, base: base, token: createToken(t, env, "analyst@se-hotline.example.org", "SE-HOTLINE", "analyst")}
+	node := startMain(t, env, "demo", "--demo-site", "127.0.0.1:0")
+	c := apiClient{t: t, base: node.base, token: createToken(t, env, "analyst@se-hotline.example.org", "SE-HOTLINE", "analyst")}
 	items := waitItems(t, c)
+	site := regexp.MustCompile(`Demo site of generated images: (http://media\.demo\.test:(\d+))`).FindStringSubmatch(node.logs.String())
+	if site == nil {
+		t.Fatalf("the demo banner names no demo site:\n%s", node.logs.String())
+	}
+	sitePort, err := strconv.ParseUint(site[2], 10, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testDemoMedia(t, c, site[1])
 
 	routes := map[string]string{}
 	duplicates := 0
@@ -311,10 +324,87 @@ func TestDemoIntake(t *testing.T) {
 	if err := seedDemo(sctx, a); err != nil {
 		t.Fatalf("seed users again: %v", err)
 	}
-	if err := seedDemoReports(ctx, db, a); err != nil {
+	if err := seedDemoReports(ctx, db, a, append(slices.Clone(demoReports), demoMediaReports(site[1], uint16(sitePort))...)); err != nil {
 		t.Fatalf("seed reports again: %v", err)
 	}
 	if again := waitItems(t, c); len(again) != len(items) {
 		t.Errorf("%d items after seeding again, want %d", len(again), len(items))
+	}
+}
+
+// testDemoMedia checks what the demo's fetch job makes of the demo site and
+// of the demo's other addresses, through the API.
+func testDemoMedia(t *testing.T, c apiClient, site string) {
+	t.Helper()
+	type medium struct {
+		URL     string `json:"url"`
+		Kind    string `json:"kind"`
+		Status  string `json:"status"`
+		Matches []struct {
+			Bank     string `json:"bank"`
+			Distance int    `json:"distance"`
+		} `json:"matches"`
+	}
+	type item struct {
+		ID    int64  `json:"id"`
+		URL   string `json:"url"`
+		Fetch *struct {
+			Status string `json:"status"`
+			Reason string `json:"reason"`
+		} `json:"fetch"`
+		Known               string            `json:"known"`
+		KnownClassification map[string]string `json:"known_classification"`
+		Media               []medium          `json:"media"`
+	}
+	want := map[string]string{ // URL -> fetch status, reason, known
+		site + "/page?img=/gradient/2.png&img=/noise/1.png&img=/noise/2.png&video=/clip.mp4": "fetched  partial",
+		site + "/gradient/1.png":                "fetched  known",
+		site + "/noise/3.png":                   "fetched  unmatched",
+		site + "/missing.png":                   "not_accessible http_4xx ",
+		"http://" + trace.ExampleSE + "/demo/5": "not_accessible blocked ", // the demo fetches its own site only
+	}
+	got := map[string]item{}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(got) < len(want) {
+		var page struct {
+			Items []item `json:"items"`
+		}
+		if code := c.do("GET", "/api/v1/items?limit=500", nil, &page); code != http.StatusOK {
+			t.Fatalf("GET /api/v1/items: %d", code)
+		}
+		for _, it := range page.Items {
+			if _, ok := want[it.URL]; ok && it.Fetch != nil && it.Fetch.Status != "pending" {
+				got[it.URL] = it
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s only %d of %d demo items are fetched: %+v", len(got), len(want), got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for url, w := range want {
+		it := got[url]
+		if g := it.Fetch.Status + " " + it.Fetch.Reason + " " + it.Known; g != w {
+			t.Errorf("%s: %q, want %q", url, g, w)
+		}
+	}
+	known := got[site+"/gradient/1.png"]
+	if known.KnownClassification["scheme"] != demoClassification.Scheme || known.KnownClassification["category"] != demoClassification.Category {
+		t.Errorf("known demo image: classification %v, want %+v", known.KnownClassification, demoClassification)
+	}
+	var page item
+	if code := c.do("GET", fmt.Sprintf("/api/v1/items/%d", got[site+"/page?img=/gradient/2.png&img=/noise/1.png&img=/noise/2.png&video=/clip.mp4"].ID), nil, &page); code != http.StatusOK {
+		t.Fatalf("GET demo page item: %d", code)
+	}
+	var summary []string
+	for _, m := range page.Media {
+		s := m.Kind + " " + m.Status
+		for _, x := range m.Matches {
+			s += fmt.Sprintf(" %s@%d", x.Bank, x.Distance)
+		}
+		summary = append(summary, s)
+	}
+	if w := []string{"image hashed " + demoBankName + "@0 " + demoBankName + "@0", "image hashed", "image hashed", "video deferred"}; !slices.Equal(summary, w) {
+		t.Errorf("demo page media: %q, want %q", summary, w)
 	}
 }

@@ -2,20 +2,27 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"alliance"
 	"alliance/internal/app"
+	"alliance/internal/demosite"
+	"alliance/internal/fetch"
+	"alliance/internal/media"
 	"alliance/internal/store"
 	"alliance/internal/trace"
 	"alliance/internal/web"
@@ -30,7 +37,8 @@ type env struct {
 	app     *app.App
 	h       http.Handler
 	logs    *syncBuffer
-	clients int // clients made, for their addresses
+	clients int    // clients made, for their addresses
+	site    string // base URL of the local site of generated images
 }
 
 // syncBuffer collects log output from concurrent handlers.
@@ -56,7 +64,8 @@ func (b *syncBuffer) String() string {
 const testHosts = "" +
 	trace.ExampleSE + " se.example.test\n" +
 	trace.ExampleNL + " nl.example.test\n" +
-	trace.ExampleRU + " ru.example.test\n"
+	trace.ExampleRU + " ru.example.test\n" +
+	trace.ExampleSE + " site.example.test\n"
 
 // newEnv returns the web UI over db, with SE-HOTLINE as the home
 // organisation and a tracer that answers from testHosts with the bundled IP data.
@@ -72,12 +81,26 @@ func newEnv(t *testing.T, db *store.DB, secure bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := app.New(app.Options{DB: db, Logger: log, HomeOrg: "SE-HOTLINE", Tracer: trace.NewTracer(res, ipdb)})
+	// The fetcher reaches one local site of generated images, as
+	// site.example.test; the SSRF guard stays on for everything else.
+	site := httptest.NewServer(demosite.Handler())
+	t.Cleanup(site.Close)
+	ap := netip.MustParseAddrPort(site.Listener.Addr().String())
+	f := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostInterval: -1, AllowAddrs: []netip.AddrPort{ap},
+		Resolver: func(ctx context.Context, host string) ([]netip.Addr, error) {
+			if host == "site.example.test" {
+				return []netip.Addr{ap.Addr()}, nil
+			}
+			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		}})
+	t.Cleanup(f.Close)
+	a := app.New(app.Options{DB: db, Logger: log, HomeOrg: "SE-HOTLINE", Tracer: trace.NewTracer(res, ipdb),
+		Collector: media.NewCollector(f, media.Options{})})
 	h, err := web.New(a, web.Options{Logger: log, SecureCookies: secure, NodeName: "Sweden"})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
-	return &env{t: t, app: a, h: h, logs: logs}
+	return &env{t: t, app: a, h: h, logs: logs, site: fmt.Sprintf("http://site.example.test:%d", ap.Port())}
 }
 
 // addUser creates a user with testPassword as the node operator would.
@@ -216,6 +239,18 @@ func (e *env) traceAll() {
 		}
 	}
 	e.t.Fatal("TraceBatch keeps finding work")
+}
+
+// fetchAll fetches every routed item due, as the background job does.
+func (e *env) fetchAll() {
+	e.t.Helper()
+	ctx := alliance.NewContextWithActor(e.t.Context(), alliance.SystemActor)
+	if err := e.app.Matcher().Refresh(e.t.Context()); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.app.FetchBatch(ctx, 500); err != nil {
+		e.t.Fatalf("FetchBatch: %v", err)
+	}
 }
 
 // withRequestID wraps h as the server does, giving each request an id.

@@ -99,6 +99,11 @@ func TestMessagesExist(t *testing.T) {
 		"ReportSource": {string(alliance.SourcePublic), string(alliance.SourceIndustry), string(alliance.SourceHotline)},
 		"TraceStatus": {string(alliance.TracePending), string(alliance.TraceOK), string(alliance.TraceNXDomain),
 			string(alliance.TraceTimeout), string(alliance.TraceNoData), string(alliance.TraceError)},
+		"FetchStatus":  {string(alliance.FetchPending), string(alliance.FetchFetched), string(alliance.FetchNotAccessible)},
+		"FetchReason":  {"dns", "refused", "timeout", "blocked", "too_large", "http_4xx", "http_5xx", "redirects", "tls", "error"},
+		"Known":        {string(alliance.KnownNone), string(alliance.KnownPartial), string(alliance.KnownAll)},
+		"MediumKind":   {string(alliance.MediumImage), string(alliance.MediumVideo), string(alliance.MediumOther)},
+		"MediumStatus": {string(alliance.MediumHashed), string(alliance.MediumFailed), string(alliance.MediumDeferred)},
 	}
 	for prefix, codes := range labels {
 		for _, c := range codes {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -98,6 +99,7 @@ type itemData struct {
 	Reference string // of the item's report; "" when the actor may not see the report
 	CSRF      string
 	Retraced  bool
+	Refetched bool
 	DBIP      string
 }
 
@@ -121,10 +123,11 @@ func (h *handler) item(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := itemData{
-		Item:     it,
-		CSRF:     csrfToken(sessionFrom(ctx).csrf, purposeRetrace),
-		Retraced: r.URL.Query().Get("retraced") == "1",
-		DBIP:     dbipURL,
+		Item:      it,
+		CSRF:      csrfToken(sessionFrom(ctx).csrf, purposeRetrace),
+		Retraced:  r.URL.Query().Get("retraced") == "1",
+		Refetched: r.URL.Query().Get("refetched") == "1",
+		DBIP:      dbipURL,
 	}
 	// The reference comes with the report, which an organisation an item was
 	// forwarded to may not see; then the page goes without it.
@@ -137,31 +140,35 @@ func (h *handler) item(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "item", "ItemTitle", d)
 }
 
-// retrace queues an item for a new trace and goes back to its page.
-func (h *handler) retrace(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "ErrorBadForm", "")
-		return
+// itemAction returns the handler of an item page's button: it runs do
+// (app.App.Retrace or Refetch) and goes back to the item's page with
+// ?done=1, which shows what was queued.
+func (h *handler) itemAction(done string, do func(*app.App, context.Context, int64) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			h.renderError(w, r, http.StatusBadRequest, "ErrorBadForm", "")
+			return
+		}
+		id, ok := pathID(r)
+		if !ok {
+			h.notFound(w, r)
+			return
+		}
+		if alliance.ActorFromContext(r.Context()).Anonymous() {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if !checkSessionCSRF(r, purposeRetrace) {
+			h.renderError(w, r, http.StatusForbidden, "ErrorCSRF", "")
+			return
+		}
+		if err := do(h.app, r.Context(), id); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/items/"+strconv.FormatInt(id, 10)+"?"+done+"=1", http.StatusSeeOther)
 	}
-	id, ok := pathID(r)
-	if !ok {
-		h.notFound(w, r)
-		return
-	}
-	if alliance.ActorFromContext(r.Context()).Anonymous() {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	if !checkSessionCSRF(r, purposeRetrace) {
-		h.renderError(w, r, http.StatusForbidden, "ErrorCSRF", "")
-		return
-	}
-	if err := h.app.Retrace(r.Context(), id); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/items/"+strconv.FormatInt(id, 10)+"?retraced=1", http.StatusSeeOther)
 }
 
 // reportPageData is the content of a report's page.

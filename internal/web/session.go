@@ -30,7 +30,7 @@ const (
 	purposeLogin   = "login"
 	purposeLogout  = "logout"
 	purposeReport  = "report"
-	purposeRetrace = "retrace"
+	purposeRetrace = "retrace" // the item page's buttons: re-trace and fetch again
 )
 
 // sessionInfo is what the session middleware learned about a request.

@@ -92,7 +92,8 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 	pages.HandleFunc("GET /report/thanks", h.reportThanks)
 	pages.HandleFunc("GET /items", h.items)
 	pages.HandleFunc("GET /items/{id}", h.item)
-	pages.HandleFunc("POST /items/{id}/retrace", h.retrace)
+	pages.HandleFunc("POST /items/{id}/retrace", h.itemAction("retraced", (*app.App).Retrace))
+	pages.HandleFunc("POST /items/{id}/refetch", h.itemAction("refetched", (*app.App).Refetch))
 	pages.HandleFunc("GET /reports/{id}", h.reportPage)
 	pages.HandleFunc("/", h.notFound)
 
@@ -161,7 +162,17 @@ func (h *handler) funcs(tr *translator) template.FuncMap {
 			return s
 		},
 		"shorten": shorten,
-		"join":    strings.Join,
+		"hex":     func(b []byte) string { return hex.EncodeToString(b) },
+		// shortHash shows the first and last 8 hex digits of a hash; the
+		// whole value is in the title and the API.
+		"shortHash": func(b []byte) string {
+			h := hex.EncodeToString(b)
+			if len(h) <= 20 {
+				return h
+			}
+			return h[:8] + "…" + h[len(h)-8:]
+		},
+		"join": strings.Join,
 	}
 }
 
