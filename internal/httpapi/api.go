@@ -45,6 +45,7 @@ var routes = []route{
 	{"GET /api/v1/items", (*api).listItems},
 	{"GET /api/v1/items/{id}", (*api).getItem},
 	{"POST /api/v1/items/{id}/retrace", (*api).retraceItem},
+	{"POST /api/v1/items/{id}/refetch", (*api).refetchItem},
 	{"POST /api/v1/match", (*api).match},
 	{"GET /api/v1/banks", (*api).listBanks},
 	{"POST /api/v1/banks", (*api).createBank},

@@ -144,6 +144,7 @@ func (h *api) getItem(w http.ResponseWriter, r *http.Request) error {
 	for i := range it.RouteHistory {
 		out.RouteHistory[i] = newRouteJSON(&it.RouteHistory[i])
 	}
+	out.Media = newMediaJSON(it.Media)
 	return WriteJSON(w, http.StatusOK, out)
 }
 
@@ -191,6 +192,22 @@ func (h *api) retraceItem(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := h.app.Retrace(r.Context(), id); err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusAccepted, struct {
+		ItemID int64 `json:"item_id"`
+		Queued bool  `json:"queued"`
+	}{id, true})
+}
+
+// refetchItem answers POST /api/v1/items/{id}/refetch: 202, as the fetch
+// runs later in a batch job.
+func (h *api) refetchItem(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.app.Refetch(r.Context(), id); err != nil {
 		return err
 	}
 	return WriteJSON(w, http.StatusAccepted, struct {

@@ -189,6 +189,11 @@ type (
 		Trace             *traceOut  `json:"trace"`
 		Route             *routeOut  `json:"route"`
 		RouteHistory      []routeOut `json:"route_history"`
+		// What the fetch adds (tested end to end in cmd/alliance).
+		Fetch               map[string]any   `json:"fetch"`
+		Known               string           `json:"known"`
+		KnownClassification map[string]any   `json:"known_classification"`
+		Media               []map[string]any `json:"media"`
 	}
 	reportOut struct {
 		ID           int64     `json:"id"`

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/hex"
 	"time"
 
 	"alliance"
@@ -60,13 +61,18 @@ type itemJSON struct {
 	Organisation      string     `json:"organisation"`
 	Trace             *traceJSON `json:"trace,omitempty"`
 	Route             *routeJSON `json:"route,omitempty"`
+	Fetch             *fetchJSON `json:"fetch,omitempty"`
+	// Known and KnownClassification appear once the item is fetched.
+	Known               string              `json:"known,omitempty"`
+	KnownClassification *classificationJSON `json:"known_classification,omitempty"`
 }
 
 // itemDetailJSON is a single item read: the item with every route decided
 // for it, oldest first.
 type itemDetailJSON struct {
 	itemJSON
-	RouteHistory []routeJSON `json:"route_history"`
+	RouteHistory []routeJSON  `json:"route_history"`
+	Media        []mediumJSON `json:"media"`
 }
 
 func newItemJSON(it *alliance.Item) itemJSON {
@@ -89,6 +95,93 @@ func newItemJSON(it *alliance.Item) itemJSON {
 	if it.Route != nil {
 		rt := newRouteJSON(it.Route)
 		out.Route = &rt
+	}
+	if f := it.Fetch; f != nil {
+		out.Fetch = &fetchJSON{Status: string(f.Status), Reason: f.Reason, HTTPStatus: f.HTTPStatus,
+			ContentType: f.ContentType, Page: f.Page, Truncated: f.Truncated, Attempts: f.Attempts,
+			FetchedAt: f.FetchedAt.UTC()}
+	}
+	out.Known = string(it.Known)
+	if c := it.KnownClassification; c != nil {
+		out.KnownClassification = &classificationJSON{Scheme: c.Scheme, Category: c.Category}
+	}
+	return out
+}
+
+// fetchJSON is the node's fetch of an item's URL.
+type fetchJSON struct {
+	Status      string    `json:"status"`
+	Reason      string    `json:"reason,omitempty"`
+	HTTPStatus  int       `json:"http_status,omitempty"`
+	ContentType string    `json:"content_type,omitempty"`
+	Page        bool      `json:"page"`
+	Truncated   bool      `json:"truncated"`
+	Attempts    int       `json:"attempts"`
+	FetchedAt   time.Time `json:"fetched_at"`
+}
+
+type classificationJSON struct {
+	Scheme   string `json:"scheme"`
+	Category string `json:"category"`
+}
+
+// mediumJSON is one medium of an item: where it was found and its hashes
+// (hex; absent when not computed). Content is never part of the API.
+type mediumJSON struct {
+	URL          string            `json:"url"`
+	Source       string            `json:"source"`
+	Kind         string            `json:"kind"`
+	Status       string            `json:"status"`
+	Failure      string            `json:"failure,omitempty"`
+	HTTPStatus   int               `json:"http_status,omitempty"`
+	ContentType  string            `json:"content_type,omitempty"`
+	DeclaredType string            `json:"declared_type,omitempty"`
+	Size         int64             `json:"size"`
+	MD5          string            `json:"md5,omitempty"`
+	SHA1         string            `json:"sha1,omitempty"`
+	SHA256       string            `json:"sha256,omitempty"`
+	PDQ          string            `json:"pdq,omitempty"`
+	PDQQuality   *int              `json:"pdq_quality,omitempty"`
+	Profile      string            `json:"profile,omitempty"`
+	FetchedAt    *time.Time        `json:"fetched_at,omitempty"`
+	Matches      []mediumMatchJSON `json:"matches"`
+}
+
+type mediumMatchJSON struct {
+	EntryID        int64              `json:"entry_id"`
+	Bank           string             `json:"bank"`
+	BankOwner      string             `json:"bank_owner"`
+	Algorithm      string             `json:"algorithm"`
+	Value          string             `json:"value"`
+	Distance       int                `json:"distance"`
+	Classification classificationJSON `json:"classification"`
+	Series         string             `json:"series,omitempty"`
+	Source         string             `json:"source,omitempty"`
+}
+
+func newMediaJSON(ms []alliance.Medium) []mediumJSON {
+	out := make([]mediumJSON, len(ms))
+	for i, m := range ms {
+		j := mediumJSON{URL: m.URL, Source: m.Source, Kind: string(m.Kind), Status: string(m.Status),
+			Failure: m.Failure, HTTPStatus: m.HTTPStatus, ContentType: m.ContentType, DeclaredType: m.DeclaredType,
+			Size: m.Size, MD5: hex.EncodeToString(m.MD5), SHA1: hex.EncodeToString(m.SHA1),
+			SHA256: hex.EncodeToString(m.SHA256), PDQ: hex.EncodeToString(m.PDQ), Profile: m.Profile,
+			Matches: make([]mediumMatchJSON, len(m.Matches))}
+		if m.PDQ != nil {
+			q := m.PDQQuality
+			j.PDQQuality = &q
+		}
+		if !m.FetchedAt.IsZero() {
+			t := m.FetchedAt.UTC()
+			j.FetchedAt = &t
+		}
+		for k, mm := range m.Matches {
+			j.Matches[k] = mediumMatchJSON{EntryID: mm.EntryID, Bank: mm.Bank, BankOwner: mm.BankOrg,
+				Algorithm: string(mm.Algorithm), Value: hex.EncodeToString(mm.Value), Distance: mm.Distance,
+				Classification: classificationJSON{Scheme: mm.Scheme, Category: mm.Category},
+				Series:         mm.Series, Source: mm.Source}
+		}
+		out[i] = j
 	}
 	return out
 }
