@@ -100,9 +100,13 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "match" {
 		return m.benchMatch(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "fetch" {
+		return m.benchFetch(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "intake" {
 		fmt.Fprintf(m.Stderr, "Usage: alliance bench intake [--db DSN] [--clients N] [--duration D] [--reports N] [--json]\n")
 		fmt.Fprintf(m.Stderr, "       alliance %s\n", benchMatchSynopsis)
+		fmt.Fprintf(m.Stderr, "       alliance %s\n", benchFetchSynopsis)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 			return errHelp
 		}

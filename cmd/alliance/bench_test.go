@@ -74,3 +74,23 @@ func TestBenchUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestBenchFetch runs a small fetch bench and checks that every item was
+// fetched and that the tenth in the bank are known.
+func TestBenchFetch(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	code, out, stderr := cli(t, nil, "", "bench", "fetch", "--items", "40", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res benchFetchResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if res.Items != 40 || res.Recorded != 40 || res.Fetched != 40 || res.Known != 4 || res.ItemsPerS <= 0 {
+		t.Errorf("bench fetch: %+v", res)
+	}
+	if code, _, errOut := cli(t, nil, "", "bench", "fetch", "--items", "0"); code != 1 || !strings.Contains(errOut, "--items") {
+		t.Errorf("--items 0: exit %d %s", code, errOut)
+	}
+}
