@@ -131,6 +131,12 @@ type Item struct {
 	// Media are the images, videos and files the URL is or points to, with
 	// their hashes and matches. Filled by single-item reads only.
 	Media []Medium
+	// Takedown is the item's way to removal; its Status is TakedownNone
+	// until it is assessed. Assessments and TakedownHistory are filled by
+	// single-item reads only.
+	Takedown        Takedown
+	Assessments     []Assessment
+	TakedownHistory []TakedownEvent
 }
 
 // TraceStatus is the outcome of tracing an item's host.

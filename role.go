@@ -52,6 +52,7 @@ const (
 	PermViewAllCountries Permission = "alliance:view-all" // see alliance-wide figures of every country
 	PermManageBanks      Permission = "banks:manage"      // create, share, import and edit one's organisation's banks
 	PermMatch            Permission = "hashes:match"      // match hashes against banks owned by or shared with one's organisation
+	PermSupervise        Permission = "items:supervise"   // decide disputed assessments of one's organisation
 )
 
 // permissions is the role × permission table. Keep it the only source of truth:
@@ -60,6 +61,7 @@ var permissions = map[Role][]Permission{
 	RoleAdmin: {
 		PermViewOwnOrg, PermManageUsers, PermViewOrganisation, PermViewAudit,
 		PermVerifyAudit, PermCreateToken, PermViewReports, PermSubmitReports, PermManageBanks, PermMatch,
+		PermSupervise,
 	},
 	RoleAnalyst: {
 		PermViewOwnOrg, PermViewOrganisation, PermCreateToken, PermViewReports, PermSubmitReports, PermAssess,
