@@ -187,13 +187,16 @@ var TakedownStatuses = []TakedownStatus{
 
 // takedownMoves is the state machine: the states each state may move to.
 var takedownMoves = map[TakedownStatus][]TakedownStatus{
-	TakedownNone:           {TakedownAssessed, TakedownClosedNotIllegal, TakedownClosedNotAccessible},
-	TakedownAssessed:       {TakedownPoliceNotified, TakedownRemoved, TakedownClosedNotIllegal, TakedownClosedNotAccessible},
-	TakedownPoliceNotified: {TakedownPoliceHold, TakedownPoliceCleared, TakedownRemoved},
-	TakedownPoliceHold:     {TakedownPoliceCleared, TakedownRemoved},
-	TakedownPoliceCleared:  {TakedownNoticeSent, TakedownRemoved, TakedownMoved},
-	TakedownNoticeSent:     {TakedownRemoved, TakedownMoved, TakedownEscalated},
-	TakedownEscalated:      {TakedownRemoved, TakedownMoved},
+	TakedownNone: {TakedownAssessed, TakedownClosedNotIllegal, TakedownClosedNotAccessible},
+	// Straight to cleared only where the country has no police
+	// organisation on the alliance to notify.
+	TakedownAssessed:       {TakedownPoliceNotified, TakedownPoliceCleared, TakedownRemoved, TakedownClosedNotIllegal, TakedownClosedNotAccessible},
+	TakedownPoliceNotified: {TakedownPoliceHold, TakedownPoliceCleared, TakedownRemoved, TakedownClosedNotIllegal},
+	// hold → hold renews a hold.
+	TakedownPoliceHold:    {TakedownPoliceHold, TakedownPoliceCleared, TakedownRemoved, TakedownClosedNotIllegal},
+	TakedownPoliceCleared: {TakedownNoticeSent, TakedownRemoved, TakedownMoved, TakedownClosedNotIllegal},
+	TakedownNoticeSent:    {TakedownRemoved, TakedownMoved, TakedownEscalated, TakedownClosedNotIllegal},
+	TakedownEscalated:     {TakedownRemoved, TakedownMoved, TakedownClosedNotIllegal},
 	// A moved item is traced and routed again, then notified afresh.
 	TakedownMoved: {TakedownAssessed, TakedownRemoved},
 	// A dispute resolved the other way reopens a closed item.

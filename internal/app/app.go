@@ -32,6 +32,12 @@ type Options struct {
 	// FetchConcurrency bounds the items FetchBatch fetches at once;
 	// DefaultFetchConcurrency when zero.
 	FetchConcurrency int
+	// LabelScheme is the scheme of assessments' neutral labels;
+	// alliance.DefaultLabelScheme when its Name is empty.
+	LabelScheme alliance.LabelScheme
+	// PoliceGrace is how long notified police have to place a hold before
+	// notices go out; DefaultPoliceGrace when zero.
+	PoliceGrace time.Duration
 	// AnonymousReportLimit limits reports from the public per client;
 	// DefaultAnonymousReportLimit when zero.
 	AnonymousReportLimit RateLimit
@@ -61,6 +67,8 @@ type App struct {
 	collector        Collector
 	fetchConcurrency int
 	noCollectorOnce  sync.Once
+	labels           alliance.LabelScheme
+	policeGrace      time.Duration
 	imports          bankImports // background bank imports (bank_import.go)
 }
 
@@ -92,6 +100,13 @@ func New(opts Options) *App {
 	a.collector, a.fetchConcurrency = opts.Collector, opts.FetchConcurrency
 	if a.fetchConcurrency <= 0 {
 		a.fetchConcurrency = DefaultFetchConcurrency
+	}
+	a.labels, a.policeGrace = opts.LabelScheme, opts.PoliceGrace
+	if a.labels.Name == "" {
+		a.labels = alliance.DefaultLabelScheme
+	}
+	if a.policeGrace <= 0 {
+		a.policeGrace = DefaultPoliceGrace
 	}
 	anon, user := opts.AnonymousReportLimit, opts.UserReportLimit
 	if !anon.valid() {

@@ -128,7 +128,17 @@ func (a *App) FetchBatch(ctx context.Context, limit int) (int, error) {
 			}
 		}
 		n = len(applied)
-		return tx.AppendAudits(ctx, events)
+		if err := tx.AppendAudits(ctx, events); err != nil {
+			return err
+		}
+		for _, o := range applied {
+			if o.Known == alliance.KnownAll {
+				if err := a.inheritAssessment(ctx, tx, o); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("app: fetch batch: %w", err)
@@ -345,4 +355,44 @@ func (a *App) Refetch(ctx context.Context, itemID int64) error {
 		return fmt.Errorf("app: refetch item %d: %w", itemID, err)
 	}
 	return nil
+}
+
+// inheritAssessment assesses a known item on the node's behalf: every
+// medium matched classified bank entries, so the item takes the verdict of
+// the closest match's classification and never enters an analyst's queue.
+// An item already assessed keeps its assessments.
+func (a *App) inheritAssessment(ctx context.Context, tx *store.Tx, o store.FetchOutcome) error {
+	it, err := tx.ItemByID(ctx, o.Claim.ItemID)
+	if err != nil {
+		return err
+	}
+	if it.Route == nil || it.DuplicateOf != nil || it.Takedown.Status != alliance.TakedownNone || o.KnownClassification == nil {
+		return nil
+	}
+	org, err := tx.OrganisationByCode(ctx, it.Route.OrgCode)
+	if err != nil {
+		return err
+	}
+	var best *alliance.MediumMatch
+	kind := alliance.ContentOther
+	for _, m := range o.Media {
+		for i := range m.Matches {
+			mm := &m.Matches[i]
+			if mm.Category != "" && (best == nil || mm.Distance < best.Distance) {
+				best = mm
+				if m.Kind == alliance.MediumImage {
+					kind = alliance.ContentImage
+				}
+			}
+		}
+	}
+	source := "bank match"
+	if best != nil {
+		source = fmt.Sprintf("bank %s/%s entry %d (%s, distance %d)", best.BankOrg, best.Bank, best.EntryID, best.Algorithm, best.Distance)
+	}
+	c := *o.KnownClassification
+	as := alliance.Assessment{ItemID: it.ID, OrgCode: org.Code, Analyst: "system",
+		Verdict: alliance.VerdictForClassification(c), ContentType: kind, Scheme: c.Scheme,
+		Labels: map[string]string{"category": c.Category}, Inherited: true, Source: source}
+	return a.recordAssessment(ctx, tx, it, &as, org.ID)
 }

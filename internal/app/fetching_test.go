@@ -203,6 +203,21 @@ func TestFetchHashMatch(t *testing.T) {
 		if img.Known != alliance.KnownAll || img.KnownClassification == nil || *img.KnownClassification != cls {
 			t.Errorf("image item: known %q %+v, want known %+v", img.Known, img.KnownClassification, cls)
 		}
+		// Known: assessed on the node's behalf, straight to the police, never queued.
+		if td := img.Takedown; td.Status != alliance.TakedownPoliceNotified || td.Verdict != alliance.VerdictBaseline ||
+			len(img.Assessments) != 1 || !img.Assessments[0].Inherited || img.Assessments[0].Analyst != "system" ||
+			!strings.Contains(img.Assessments[0].Source, "bank SE-HOTLINE/known entry") {
+			t.Errorf("known item's takedown %+v, assessments %+v", td, img.Assessments)
+		}
+		if q, err := e.app.Queue(se, app.QueueFilter{}); err != nil {
+			t.Fatal(err)
+		} else {
+			for _, it := range q {
+				if it.ID == img.ID {
+					t.Error("the known item is in the analyst queue")
+				}
+			}
+		}
 		if len(img.Media) != 1 || img.Media[0].Source != "url" || len(img.Media[0].Matches) != 1 ||
 			img.Media[0].Matches[0].Algorithm != alliance.HashMD5 || img.Media[0].Matches[0].Distance != 0 {
 			t.Errorf("image item media: %+v", img.Media)

@@ -21,7 +21,8 @@ import (
 // canSeeItem reports whether the actor may see the item.
 func canSeeItem(actor alliance.Actor, it alliance.Item) bool {
 	return actor.System || it.OrgID == actor.OrgID ||
-		it.Route != nil && actor.OrgCode != "" && it.Route.OrgCode == actor.OrgCode
+		it.Route != nil && actor.OrgCode != "" && it.Route.OrgCode == actor.OrgCode ||
+		actor.OrgCode != "" && it.Takedown.Police == actor.OrgCode
 }
 
 // Report returns a report with its items, if the actor may see it (an audited read).
@@ -70,6 +71,12 @@ func (a *App) Item(ctx context.Context, id int64) (alliance.Item, error) {
 			return err
 		}
 		if it.Media, err = tx.ItemMedia(ctx, id); err != nil {
+			return err
+		}
+		if it.Assessments, err = tx.ItemAssessments(ctx, id); err != nil {
+			return err
+		}
+		if it.TakedownHistory, err = tx.TakedownHistory(ctx, id); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, auditFor(ctx, it.OrgCode, "item.read", "item", strconv.FormatInt(id, 10)))

@@ -17,7 +17,10 @@ const itemColumns = `i.id, i.report_id, i.org_id, o.code, i.url, i.canonical_url
 	i.trace_status, i.ip, i.country, i.asn, i.as_org, i.data_date, i.traced_at, i.trace_attempts,
 	i.route_kind, i.route_org, i.route_police, i.route_reason, i.routed_at,
 	i.fetch_status, i.fetch_reason, i.fetch_http_status, i.fetch_content_type, i.fetch_page, i.fetch_truncated,
-	i.fetch_attempts, i.fetched_at, i.known, i.known_scheme, i.known_category`
+	i.fetch_attempts, i.fetched_at, i.known, i.known_scheme, i.known_category,
+	i.takedown_status, i.verdict, i.disputed, i.takedown_police, i.hold_until, i.hold_reason, i.assessed_at,
+	i.police_notified_at, i.first_notice_at, i.removed_at, i.takedown_updated_at, i.next_takedown_at,
+	i.notices_sent, i.rechecks, i.last_check, i.last_check_at`
 
 const itemFrom = ` FROM items i JOIN organisations o ON o.id = i.org_id`
 
@@ -33,13 +36,20 @@ func scanItem(row interface{ Scan(...any) error }) (alliance.Item, error) {
 		f                              alliance.Fetch
 		fetchStatus, known             sql.NullString
 		knownScheme, knownCategory     string
+		td                             alliance.Takedown
+		tdStatus, verdict              string
+		tdUpdated                      *time.Time
 	)
 	err := row.Scan(&it.ID, &it.ReportID, &it.OrgID, &it.OrgCode, &it.URL, &it.CanonicalURL, &it.Host,
 		&it.RegistrableDomain, &it.DedupeKey, &dup, &status, scanTime(&it.CreatedAt),
 		&traceStatus, &ip, &country, &asn, &asOrg, &dataDate, scanNullTime(&tracedAt), &attempts,
 		&kind, &routeOrg, &police, &reason, scanNullTime(&routedAt),
 		&fetchStatus, &f.Reason, &f.HTTPStatus, &f.ContentType, &f.Page, &f.Truncated,
-		&f.Attempts, scanNullTime(&fetchedAt), &known, &knownScheme, &knownCategory)
+		&f.Attempts, scanNullTime(&fetchedAt), &known, &knownScheme, &knownCategory,
+		&tdStatus, &verdict, &td.Disputed, &td.Police, scanNullTime(&td.HoldUntil), &td.HoldReason,
+		scanNullTime(&td.AssessedAt), scanNullTime(&td.NotifiedAt), scanNullTime(&td.NoticeAt),
+		scanNullTime(&td.RemovedAt), scanNullTime(&tdUpdated), scanNullTime(&td.NextAction),
+		&td.Notices, &td.Rechecks, &td.LastCheck, scanNullTime(&td.LastCheckAt))
 	if err != nil {
 		return alliance.Item{}, err
 	}
@@ -65,6 +75,11 @@ func scanItem(row interface{ Scan(...any) error }) (alliance.Item, error) {
 		f.Status, f.FetchedAt = alliance.FetchStatus(fetchStatus.String), *fetchedAt
 		it.Fetch = &f
 	}
+	td.Status, td.Verdict = alliance.TakedownStatus(tdStatus), alliance.Verdict(verdict)
+	if tdUpdated != nil {
+		td.UpdatedAt = *tdUpdated
+	}
+	it.Takedown = td
 	if known.Valid {
 		it.Known = alliance.Known(known.String)
 		if knownCategory != "" {
