@@ -244,7 +244,7 @@ func (a *App) Hold(ctx context.Context, itemID int64, reason string, until time.
 		}
 		if err := tx.MoveTakedown(ctx, store.TakedownMove{ItemID: itemID, From: it.Takedown.Status,
 			To: alliance.TakedownPoliceHold, ActorID: actor.UserID, Actor: actor.Label(), OrgCode: actor.OrgCode,
-			Reason: "Hold until " + until.UTC().Format(time.RFC3339) + ": " + reason,
+			Reason:  "Hold until " + until.UTC().Format(time.RFC3339) + ": " + reason,
 			SetHold: true, HoldUntil: until, HoldReason: reason, SetNext: true, Next: until}); err != nil {
 			return err
 		}
