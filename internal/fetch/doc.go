@@ -12,7 +12,8 @@
 // cap (bodies over the cap fail with [ErrTooLarge]; the cap applies after
 // transparent gzip decoding, so compressed bombs are bounded too), a
 // redirect cap, per-host politeness (a minimum gap between requests to the
-// same host name), and a user agent that operators should set to identify
+// same host name, and at most [Options.MaxPerHost] requests in flight to
+// it), and a user agent that operators should set to identify
 // their node and give a contact address. robots.txt is deliberately not
 // consulted: hotlines must see what is reported; the rate limits still hold.
 //
@@ -28,6 +29,10 @@
 // cannot reach a blocked address. Only http and https are fetched, also
 // after redirects. Proxies from the environment are ignored, TLS
 // certificates are verified normally, and no cookies are kept.
+//
+// [Fetcher.Head] sends a HEAD request under the same rules, and
+// [Fetcher.FetchLimit] fetches with a smaller body cap, for checks that
+// need to know whether a resource still answers, not to collect it.
 //
 // Failures are classified with [Classify] into a [Failure] kind suitable for
 // recording on an item, and [Transient] says whether a retry may help.

@@ -56,6 +56,13 @@ type Options struct {
 	// PerHostInterval is the minimum gap between two requests to the same
 	// host name; concurrent callers wait their turn. Negative disables it.
 	PerHostInterval time.Duration
+	// MaxPerHost is the most requests in flight to one host name at once,
+	// from sending the request to reading the body's end; further callers
+	// wait their turn (the wait respects ctx and, like the interval wait,
+	// is not counted in Timeout). A redirect gives up the slot of the host
+	// it leaves and takes one of the host it goes to, so a request never
+	// holds two slots. Zero or negative means no limit.
+	MaxPerHost int
 	// Resolver resolves host names; nil means net.DefaultResolver.
 	Resolver Resolver
 	// AllowAddrs are exact address:port pairs the guard lets through even
@@ -83,8 +90,8 @@ type Response struct {
 	// DeclaredType is the Content-Type header exactly as sent.
 	DeclaredType string
 	// SniffedType is http.DetectContentType over the first 512 bytes, always
-	// set, so callers can tell a response that claims one type and sends
-	// another.
+	// set by Fetch (empty from Head, which has no body), so callers can tell
+	// a response that claims one type and sends another.
 	SniffedType string
 	// Header holds a small subset of response headers useful as metadata.
 	Header http.Header
@@ -105,7 +112,26 @@ type Fetcher struct {
 
 	mu   sync.Mutex
 	next map[string]time.Time // host -> earliest time of the next request
+
+	slotMu sync.Mutex
+	slots  map[string]*hostSlots // host -> in-flight slots, while in use
 }
+
+// hostSlots limits the requests in flight to one host; refs counts the
+// holders and waiters, so the entry is dropped when nobody uses it.
+type hostSlots struct {
+	ch   chan struct{}
+	refs int
+}
+
+// hold is the host slot a request holds, carried in its context so that
+// checkRedirect can move it to the redirect's host.
+type hold struct {
+	slots *hostSlots
+	host  string
+}
+
+type holdKey struct{}
 
 // New returns a Fetcher for opts, filling in defaults.
 func New(opts Options) *Fetcher {
@@ -131,7 +157,10 @@ func New(opts Options) *Fetcher {
 			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 		}
 	}
-	f := &Fetcher{opts: opts, next: make(map[string]time.Time)}
+	if opts.MaxPerHost < 0 {
+		opts.MaxPerHost = 0
+	}
+	f := &Fetcher{opts: opts, next: make(map[string]time.Time), slots: make(map[string]*hostSlots)}
 	tr := &http.Transport{
 		Proxy:                 nil, // never a proxy from the environment
 		DialContext:           f.dial,
@@ -157,6 +186,31 @@ func (f *Fetcher) Close() { f.client.CloseIdleConnections() }
 // non-2xx status returns the Response and a *StatusError, so the caller can
 // record the status. Errors classify with Classify.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (Response, error) {
+	return f.do(ctx, http.MethodGet, rawURL, f.opts.MaxBytes)
+}
+
+// FetchLimit is Fetch with a smaller body cap for this call: the body may
+// be at most min(maxBytes, Options.MaxBytes) bytes, else ErrTooLarge (with
+// the Response's status and headers). For callers that only need to check
+// a resource, such as re-checks, and should not pull the full cap.
+func (f *Fetcher) FetchLimit(ctx context.Context, rawURL string, maxBytes int64) (Response, error) {
+	if maxBytes <= 0 || maxBytes > f.opts.MaxBytes {
+		maxBytes = f.opts.MaxBytes
+	}
+	return f.do(ctx, http.MethodGet, rawURL, maxBytes)
+}
+
+// Head sends a HEAD request for rawURL under the same guard, timeout,
+// redirect cap and politeness as Fetch. The Response has no Body and no
+// SniffedType; ContentType is the declared one, and Header keeps
+// Content-Length, so a caller can see a body's declared size before
+// fetching it. A non-2xx status returns the Response and a *StatusError.
+func (f *Fetcher) Head(ctx context.Context, rawURL string) (Response, error) {
+	return f.do(ctx, http.MethodHead, rawURL, 0)
+}
+
+// do sends one request; for GET it reads at most maxBytes of the body.
+func (f *Fetcher) do(ctx context.Context, method, rawURL string, maxBytes int64) (Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return Response{}, fmt.Errorf("fetch: parse url: %w", err)
@@ -167,12 +221,17 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (Response, error) {
 	if u.Hostname() == "" {
 		return Response{}, fmt.Errorf("fetch: url %q has no host", rawURL)
 	}
+	h := &hold{}
+	defer f.release(h)
+	if err := f.acquire(ctx, h, u.Hostname()); err != nil {
+		return Response{}, err
+	}
 	if err := f.wait(ctx, u.Hostname()); err != nil {
 		return Response{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
+	ctx, cancel := context.WithTimeout(context.WithValue(ctx, holdKey{}, h), f.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
 		return Response{}, fmt.Errorf("fetch: new request: %w", err)
 	}
@@ -195,15 +254,24 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (Response, error) {
 			r.Header[k] = append([]string(nil), v...)
 		}
 	}
-	if resp.ContentLength > f.opts.MaxBytes {
+	if method == http.MethodHead {
+		r.ContentType = mediaType(r.DeclaredType)
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			return r, &StatusError{Status: resp.StatusCode, URL: r.FinalURL}
+		}
+		return r, nil
+	}
+	if resp.ContentLength > maxBytes {
 		return r, fmt.Errorf("fetch %s: declared length %d: %w", u.Redacted(), resp.ContentLength, ErrTooLarge)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, f.opts.MaxBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBytes+1))
 	if err != nil {
+		clear(body)
 		return r, fmt.Errorf("fetch %s: read body: %w", u.Redacted(), err)
 	}
-	if int64(len(body)) > f.opts.MaxBytes {
-		return r, fmt.Errorf("fetch %s: %w (limit %d bytes)", u.Redacted(), ErrTooLarge, f.opts.MaxBytes)
+	if int64(len(body)) > maxBytes {
+		clear(body)
+		return r, fmt.Errorf("fetch %s: %w (limit %d bytes)", u.Redacted(), ErrTooLarge, maxBytes)
 	}
 	r.Body = body
 	r.SniffedType = mediaType(http.DetectContentType(body))
@@ -255,7 +323,63 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 		return err
 	}
 	req.Header.Set("User-Agent", f.opts.UserAgent)
+	if h, ok := req.Context().Value(holdKey{}).(*hold); ok && !strings.EqualFold(h.host, req.URL.Hostname()) {
+		// Leave the slot of the host that answered with the redirect
+		// before waiting for one of the next host: holding one while
+		// waiting for another could deadlock two redirects that cross.
+		f.release(h)
+		if err := f.acquire(req.Context(), h, req.URL.Hostname()); err != nil {
+			return err
+		}
+	}
 	return f.wait(req.Context(), req.URL.Hostname())
+}
+
+// acquire takes one of host's in-flight slots for h, waiting while
+// MaxPerHost requests to it are in flight. It does nothing without a
+// limit.
+func (f *Fetcher) acquire(ctx context.Context, h *hold, host string) error {
+	if f.opts.MaxPerHost <= 0 {
+		return ctx.Err()
+	}
+	host = strings.ToLower(host)
+	f.slotMu.Lock()
+	s := f.slots[host]
+	if s == nil {
+		s = &hostSlots{ch: make(chan struct{}, f.opts.MaxPerHost)}
+		f.slots[host] = s
+	}
+	s.refs++
+	f.slotMu.Unlock()
+	select {
+	case s.ch <- struct{}{}:
+		h.slots, h.host = s, host
+		return nil
+	case <-ctx.Done():
+		f.unref(host, s)
+		return ctx.Err()
+	}
+}
+
+// release gives back the slot h holds, if any.
+func (f *Fetcher) release(h *hold) {
+	if h.slots == nil {
+		return
+	}
+	<-h.slots.ch
+	f.unref(h.host, h.slots)
+	h.slots, h.host = nil, ""
+}
+
+// unref drops a holder or waiter of s, and s itself when it was the last,
+// so the map only holds hosts in use.
+func (f *Fetcher) unref(host string, s *hostSlots) {
+	f.slotMu.Lock()
+	s.refs--
+	if s.refs == 0 && f.slots[host] == s {
+		delete(f.slots, host)
+	}
+	f.slotMu.Unlock()
 }
 
 // wait blocks until the host's next politeness slot, reserving it.
