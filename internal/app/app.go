@@ -38,6 +38,8 @@ type Options struct {
 	// PoliceGrace is how long notified police have to place a hold before
 	// notices go out; DefaultPoliceGrace when zero.
 	PoliceGrace time.Duration
+	// Takedown configures notices and re-checks.
+	Takedown TakedownOptions
 	// AnonymousReportLimit limits reports from the public per client;
 	// DefaultAnonymousReportLimit when zero.
 	AnonymousReportLimit RateLimit
@@ -69,6 +71,7 @@ type App struct {
 	noCollectorOnce  sync.Once
 	labels           alliance.LabelScheme
 	policeGrace      time.Duration
+	takedown         TakedownOptions
 	imports          bankImports // background bank imports (bank_import.go)
 }
 
@@ -108,6 +111,8 @@ func New(opts Options) *App {
 	if a.policeGrace <= 0 {
 		a.policeGrace = DefaultPoliceGrace
 	}
+	a.takedown = opts.Takedown
+	a.takedown.defaults()
 	anon, user := opts.AnonymousReportLimit, opts.UserReportLimit
 	if !anon.valid() {
 		anon = DefaultAnonymousReportLimit

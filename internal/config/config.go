@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the configuration of one node.
@@ -25,7 +26,48 @@ type Config struct {
 	FetchUserAgent    string `json:"fetch_user_agent"`     // identifies the node to the sites it fetches
 	AllowPrivateFetch bool   `json:"allow_private_fetch"`  // turn the SSRF guard off: local test sites only
 	FetchMediaPerPage int    `json:"fetch_media_per_page"` // media fetched per HTML page
+
+	// Notices and takedown.
+	SMTPAddr         string   `json:"smtp_addr"`     // relay host:port for e-mail notices; "" sends none
+	SMTPUser         string   `json:"smtp_user"`     // AUTH user (the password comes from ALLIANCE_SMTP_PASSWORD only)
+	SMTPPassword     string   `json:"-"`             // from the environment only, never a flag or the file
+	SMTPStartTLS     string   `json:"smtp_starttls"` // never, opportunistic, required
+	NoticeFrom       string   `json:"notice_from"`   // From of e-mail notices
+	NoticeContact    string   `json:"notice_contact"`
+	PoliceGrace      Duration `json:"police_grace"`
+	RecheckInterval  Duration `json:"recheck_interval"`
+	RenoticeInterval Duration `json:"renotice_interval"`
+	EscalateAfter    Duration `json:"escalate_after"`
 }
+
+// Duration is a time.Duration written as in Go ("90m", "72h") in the JSON
+// file, the environment and flags.
+type Duration time.Duration
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration is a string such as \"90m\" or \"72h\"")
+	}
+	return d.Set(s)
+}
+
+// MarshalJSON writes a duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// Set implements flag.Value.
+func (d *Duration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as 90m or 72h", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// String implements flag.Value.
+func (d *Duration) String() string { return time.Duration(*d).String() }
 
 // Default returns the built-in defaults.
 func Default() Config {
@@ -40,6 +82,12 @@ func Default() Config {
 		// Operators should name their node and a contact address here.
 		FetchUserAgent:    "Alliance-Hotline-Fetcher/1 (+https://example.org/alliance)",
 		FetchMediaPerPage: 50,
+		SMTPStartTLS:      "opportunistic",
+		NoticeFrom:        "notices@alliance.invalid",
+		PoliceGrace:       Duration(time.Hour),
+		RecheckInterval:   Duration(6 * time.Hour),
+		RenoticeInterval:  Duration(24 * time.Hour),
+		EscalateAfter:     Duration(72 * time.Hour),
 	}
 }
 
@@ -79,6 +127,12 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		"ALLIANCE_LOG_LEVEL":  &c.LogLevel,
 
 		"ALLIANCE_FETCH_USER_AGENT": &c.FetchUserAgent,
+		"ALLIANCE_SMTP_ADDR":        &c.SMTPAddr,
+		"ALLIANCE_SMTP_USER":        &c.SMTPUser,
+		"ALLIANCE_SMTP_PASSWORD":    &c.SMTPPassword,
+		"ALLIANCE_SMTP_STARTTLS":    &c.SMTPStartTLS,
+		"ALLIANCE_NOTICE_FROM":      &c.NoticeFrom,
+		"ALLIANCE_NOTICE_CONTACT":   &c.NoticeContact,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -98,6 +152,19 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 				return fmt.Errorf("environment %s=%q: not a boolean", k, v)
 			}
 			*p = b
+		}
+	}
+	durations := map[string]*Duration{
+		"ALLIANCE_POLICE_GRACE":      &c.PoliceGrace,
+		"ALLIANCE_RECHECK_INTERVAL":  &c.RecheckInterval,
+		"ALLIANCE_RENOTICE_INTERVAL": &c.RenoticeInterval,
+		"ALLIANCE_ESCALATE_AFTER":    &c.EscalateAfter,
+	}
+	for k, p := range durations {
+		if v := getenv(k); v != "" {
+			if err := p.Set(v); err != nil {
+				return fmt.Errorf("environment %s: %w", k, err)
+			}
 		}
 	}
 	if v := getenv("ALLIANCE_FETCH_MEDIA_PER_PAGE"); v != "" {
@@ -136,6 +203,24 @@ func (c *Config) Flags(fs *flag.FlagSet, which ...string) {
 			fs.StringVar(&c.FetchUserAgent, "fetch-user-agent", c.FetchUserAgent, "User-Agent of the node's fetches of reported URLs: name the node and a contact (env ALLIANCE_FETCH_USER_AGENT)")
 		case "allow-private-fetch":
 			fs.BoolVar(&c.AllowPrivateFetch, "allow-private-fetch", c.AllowPrivateFetch, "let fetches reach private and loopback addresses (SSRF guard off): local test sites only, never in production")
+		case "smtp-addr":
+			fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "SMTP relay HOST:PORT for e-mail notices; empty sends none (env ALLIANCE_SMTP_ADDR; password in ALLIANCE_SMTP_PASSWORD)")
+		case "smtp-user":
+			fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "SMTP AUTH user (env ALLIANCE_SMTP_USER)")
+		case "smtp-starttls":
+			fs.StringVar(&c.SMTPStartTLS, "smtp-starttls", c.SMTPStartTLS, "STARTTLS to the relay: never, opportunistic or required")
+		case "notice-from":
+			fs.StringVar(&c.NoticeFrom, "notice-from", c.NoticeFrom, "From address of e-mail notices (env ALLIANCE_NOTICE_FROM)")
+		case "notice-contact":
+			fs.StringVar(&c.NoticeContact, "notice-contact", c.NoticeContact, "where hosts can reply, quoted in notices (env ALLIANCE_NOTICE_CONTACT)")
+		case "police-grace":
+			fs.Var(&c.PoliceGrace, "police-grace", "how long notified police have to place a hold before notices go out")
+		case "recheck-interval":
+			fs.Var(&c.RecheckInterval, "recheck-interval", "how often a noticed URL is re-checked")
+		case "renotice-interval":
+			fs.Var(&c.RenoticeInterval, "renotice-interval", "how often the host is reminded while the content is up")
+		case "escalate-after":
+			fs.Var(&c.EscalateAfter, "escalate-after", "how long after the first notice an item still up is escalated")
 		case "fetch-media-per-page":
 			fs.IntVar(&c.FetchMediaPerPage, "fetch-media-per-page", c.FetchMediaPerPage, "media fetched and hashed per reported HTML page")
 		default:
@@ -160,6 +245,17 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.FetchUserAgent) == "" || len(c.FetchUserAgent) > 256 {
 		errs = append(errs, errors.New("fetch-user-agent: give 1 to 256 characters naming the node and a contact"))
+	}
+	switch c.SMTPStartTLS {
+	case "never", "opportunistic", "required":
+	default:
+		errs = append(errs, fmt.Errorf("smtp-starttls: %q is not never, opportunistic or required", c.SMTPStartTLS))
+	}
+	for name, d := range map[string]Duration{"police-grace": c.PoliceGrace, "recheck-interval": c.RecheckInterval,
+		"renotice-interval": c.RenoticeInterval, "escalate-after": c.EscalateAfter} {
+		if d < Duration(time.Minute) || d > Duration(365*24*time.Hour) {
+			errs = append(errs, fmt.Errorf("%s: %s is not between 1m and 8760h", name, time.Duration(d)))
+		}
 	}
 	if c.FetchMediaPerPage < 1 || c.FetchMediaPerPage > 1000 {
 		errs = append(errs, fmt.Errorf("fetch-media-per-page: %d is not between 1 and 1000", c.FetchMediaPerPage))

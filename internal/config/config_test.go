@@ -6,11 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLayering(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "alliance.json")
-	if err := os.WriteFile(path, []byte(`{"db":"file.db","addr":"127.0.0.1:9000","log_format":"json","fetch_media_per_page":20}`), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(`{"db":"file.db","addr":"127.0.0.1:9000","log_format":"json","fetch_media_per_page":20,"police_grace":"2h","smtp_addr":"mail.example.org:25"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c := Default()
@@ -18,17 +19,21 @@ func TestLayering(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{"ALLIANCE_ADDR": "127.0.0.1:9001", "ALLIANCE_JOBS": "false",
-		"ALLIANCE_FETCH_USER_AGENT": "Alliance SE-HOTLINE node (+mailto:abuse@se-hotline.example.org)"}
+		"ALLIANCE_FETCH_USER_AGENT": "Alliance SE-HOTLINE node (+mailto:abuse@se-hotline.example.org)",
+		"ALLIANCE_SMTP_PASSWORD":    "secret", "ALLIANCE_ESCALATE_AFTER": "96h"}
 	if err := c.LoadEnv(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	c.Flags(fs, "db", "addr", "jobs", "log-format", "allow-private-fetch", "fetch-media-per-page")
-	if err := fs.Parse([]string{"--db", "flag.db", "--allow-private-fetch", "--fetch-media-per-page", "30"}); err != nil {
+	c.Flags(fs, "db", "addr", "jobs", "log-format", "allow-private-fetch", "fetch-media-per-page", "recheck-interval")
+	if err := fs.Parse([]string{"--db", "flag.db", "--allow-private-fetch", "--fetch-media-per-page", "30", "--recheck-interval", "3h"}); err != nil {
 		t.Fatal(err)
 	}
 	want := Config{DB: "flag.db", Addr: "127.0.0.1:9001", HomeOrg: "SE-HOTLINE", LogFormat: "json", LogLevel: "info", SecureCookies: true, Jobs: false,
-		FetchUserAgent: "Alliance SE-HOTLINE node (+mailto:abuse@se-hotline.example.org)", AllowPrivateFetch: true, FetchMediaPerPage: 30}
+		FetchUserAgent: "Alliance SE-HOTLINE node (+mailto:abuse@se-hotline.example.org)", AllowPrivateFetch: true, FetchMediaPerPage: 30,
+		SMTPAddr: "mail.example.org:25", SMTPPassword: "secret", SMTPStartTLS: "opportunistic", NoticeFrom: "notices@alliance.invalid",
+		PoliceGrace: Duration(2 * time.Hour), RecheckInterval: Duration(3 * time.Hour), RenoticeInterval: Duration(24 * time.Hour),
+		EscalateAfter: Duration(96 * time.Hour)}
 	if c != want {
 		t.Errorf("got %+v\nwant %+v", c, want)
 	}
@@ -73,8 +78,9 @@ func TestBadInput(t *testing.T) {
 	}
 	c = Default()
 	c.DB, c.LogFormat, c.LogLevel, c.FetchUserAgent, c.FetchMediaPerPage = "", "xml", "loud", " ", 0
+	c.SMTPStartTLS, c.PoliceGrace = "sometimes", Duration(time.Second)
 	err := c.Validate()
-	for _, want := range []string{"db:", "log-format", "log-level", "fetch-user-agent", "fetch-media-per-page"} {
+	for _, want := range []string{"db:", "log-format", "log-level", "fetch-user-agent", "fetch-media-per-page", "smtp-starttls", "police-grace"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate: %v, want it to name %s", err, want)
 		}

@@ -41,10 +41,41 @@ func (FetchBatchArgs) InsertOpts() river.InsertOpts {
 // newFetchItems returns the counter of items fetched, registered on reg when
 // it is not nil (or the one registered there before).
 func newFetchItems(reg prometheus.Registerer) (prometheus.Counter, error) {
-	c := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "alliance_fetch_items_total",
-		Help: "Items fetched, hashed and matched by the fetch job (failed attempts included; they are retried).",
-	})
+	return newBatchItems(reg, "alliance_fetch_items_total",
+		"Items fetched, hashed and matched by the fetch job (failed attempts included; they are retried).")
+}
+
+// Defaults of the takedown and notice jobs.
+const (
+	DefaultTakedownInterval = 5 * time.Second
+	DefaultNoticeInterval   = 2 * time.Second
+)
+
+// TakedownBatchArgs are the arguments of the periodic takedown job, which
+// calls Config.TakedownBatch (clearances after the police's grace or hold,
+// first notices into the outbox, re-checks). It has no fields.
+type TakedownBatchArgs struct{}
+
+// Kind returns "takedown_batch".
+func (TakedownBatchArgs) Kind() string { return "takedown_batch" }
+
+// InsertOpts: unique and tried once, as the trace job.
+func (TakedownBatchArgs) InsertOpts() river.InsertOpts { return FetchBatchArgs{}.InsertOpts() }
+
+// NoticeBatchArgs are the arguments of the periodic notice job, which
+// calls Config.NoticeBatch to deliver the outbox. It has no fields.
+type NoticeBatchArgs struct{}
+
+// Kind returns "notice_batch".
+func (NoticeBatchArgs) Kind() string { return "notice_batch" }
+
+// InsertOpts: unique and tried once, as the trace job.
+func (NoticeBatchArgs) InsertOpts() river.InsertOpts { return FetchBatchArgs{}.InsertOpts() }
+
+// newBatchItems returns a counter of a batch job's items, registered on reg
+// when it is not nil (or the one registered there before).
+func newBatchItems(reg prometheus.Registerer, name, help string) (prometheus.Counter, error) {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	if reg == nil {
 		return c, nil
 	}

@@ -102,6 +102,15 @@ type Config struct {
 	FetchBatchSize int
 	FetchBudget    time.Duration
 
+	// TakedownBatch and NoticeBatch are the periodic takedown steps and
+	// notice deliveries (app.App.TakedownBatch and NoticeBatch, as the
+	// system actor); nil schedules none. Their intervals default to
+	// DefaultTakedownInterval and DefaultNoticeInterval.
+	TakedownBatch    func(ctx context.Context, limit int) (int, error)
+	NoticeBatch      func(ctx context.Context, limit int) (int, error)
+	TakedownInterval time.Duration
+	NoticeInterval   time.Duration
+
 	// BankImport runs a staged bank file import (app.App.RunImport, called
 	// as the system actor) for the "bank_import" job. Nil fails such jobs.
 	BankImport func(ctx context.Context, importID int64) error
@@ -222,6 +231,19 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 		logger: logger,
 	})
 
+	takedowns, err := newBatchItems(cfg.Registerer, "alliance_takedown_items_total", "Items moved on by the takedown job (clearances, notices queued, re-checks).")
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new: %w", err)
+	}
+	river.AddWorker(r.workers, &batchWorker[TakedownBatchArgs]{name: "takedown", fn: cfg.TakedownBatch,
+		limit: 100, budget: DefaultFetchBudget, items: takedowns, logger: logger})
+	notices, err := newBatchItems(cfg.Registerer, "alliance_notices_total", "Notice deliveries attempted by the notice job.")
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new: %w", err)
+	}
+	river.AddWorker(r.workers, &batchWorker[NoticeBatchArgs]{name: "notice", fn: cfg.NoticeBatch,
+		limit: 100, budget: DefaultFetchBudget, items: notices, logger: logger})
+
 	river.AddWorker(r.workers, &bankImportWorker{fn: cfg.BankImport, logger: logger})
 
 	var periodic []*river.PeriodicJob
@@ -238,6 +260,20 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 			river.PeriodicInterval(cmp.Or(cfg.TraceInterval, DefaultTraceInterval)),
 			func() (river.JobArgs, *river.InsertOpts) { return TraceBatchArgs{}, nil },
 			&river.PeriodicJobOpts{ID: TraceBatchArgs{}.Kind(), RunOnStart: true},
+		))
+	}
+	if cfg.TakedownBatch != nil {
+		periodic = append(periodic, river.NewPeriodicJob(
+			river.PeriodicInterval(cmp.Or(cfg.TakedownInterval, DefaultTakedownInterval)),
+			func() (river.JobArgs, *river.InsertOpts) { return TakedownBatchArgs{}, nil },
+			&river.PeriodicJobOpts{ID: TakedownBatchArgs{}.Kind(), RunOnStart: true},
+		))
+	}
+	if cfg.NoticeBatch != nil {
+		periodic = append(periodic, river.NewPeriodicJob(
+			river.PeriodicInterval(cmp.Or(cfg.NoticeInterval, DefaultNoticeInterval)),
+			func() (river.JobArgs, *river.InsertOpts) { return NoticeBatchArgs{}, nil },
+			&river.PeriodicJobOpts{ID: NoticeBatchArgs{}.Kind(), RunOnStart: true},
 		))
 	}
 	if cfg.FetchBatch != nil {

@@ -1,0 +1,255 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"alliance"
+	"alliance/internal/app"
+	"alliance/internal/demosite"
+	"alliance/internal/fetch"
+	"alliance/internal/media"
+	"alliance/internal/notify"
+	"alliance/internal/recheck"
+	"alliance/internal/store"
+	"alliance/internal/testutil"
+	"alliance/internal/testutil/smtpsink"
+	"alliance/internal/trace"
+)
+
+// takedownEnv is an intake environment with a local site whose images can be
+// taken down, a fetcher and re-checker that reach it, and notices sent to a
+// local SMTP sink.
+type takedownEnv struct {
+	*intakeEnv
+	base    string
+	removed atomic.Bool // the site answers 404 for /noise/ images when set
+	sink    *smtpsink.Sink
+}
+
+func newTakedownEnv(t *testing.T, db *store.DB) *takedownEnv {
+	t.Helper()
+	e := &takedownEnv{sink: smtpsink.Start(t)}
+	site := demosite.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.removed.Load() && strings.HasPrefix(r.URL.Path, "/noise/") {
+			http.NotFound(w, r)
+			return
+		}
+		site.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	ap := netip.MustParseAddrPort(srv.Listener.Addr().String())
+	f := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostInterval: -1, AllowAddrs: []netip.AddrPort{ap},
+		Resolver: func(ctx context.Context, host string) ([]netip.Addr, error) {
+			if host == "site.example.test" {
+				return []netip.Addr{ap.Addr()}, nil
+			}
+			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		}})
+	t.Cleanup(f.Close)
+	e.intakeEnv = newIntakeEnv(t, db, app.Options{
+		Tracer:    newTracer(t, testHosts+trace.ExampleSE+" site.example.test\n"),
+		Collector: media.NewCollector(f, media.Options{}),
+		Takedown: app.TakedownOptions{
+			Sender:  notify.Multi{notify.ChannelEmail: &notify.SMTPSender{Addr: e.sink.Addr, StartTLS: notify.StartTLSNever}},
+			Checker: recheck.New(f, recheck.Options{}),
+			From:    "SE hotline <notices@se-hotline.example.org>",
+		},
+	})
+	if err := e.app.Matcher().Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.base = fmt.Sprintf("http://site.example.test:%d", ap.Port())
+	return e
+}
+
+// step runs the node's jobs once, as the periodic jobs would: trace, fetch,
+// takedown steps, notice deliveries.
+func (e *takedownEnv) step(t *testing.T) {
+	t.Helper()
+	ctx := sys(t.Context())
+	e.traceAll(t, e.app)
+	for _, f := range []func(context.Context, int) (int, error){e.app.FetchBatch, e.app.TakedownBatch, e.app.NoticeBatch, e.app.TakedownBatch} {
+		if _, err := f(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (e *takedownEnv) takedown(t *testing.T, id int64) alliance.Item {
+	t.Helper()
+	it, err := e.app.Item(sys(t.Context()), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
+// TestTakedownLifecycle is the "done when" without a browser: a
+// report of a generated image on a local site is traced, routed national,
+// fetched, assessed; the police are notified and let the grace pass; the
+// notice reaches the SMTP sink; the site stops serving the file and the
+// re-check finds the item removed, with every time recorded. A second item
+// that stays up is reminded after a day and escalated after three.
+func TestTakedownLifecycle(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newTakedownEnv(t, db)
+		se := as(t, e.se)
+		r := e.submit(t, se, app.ReportInput{URLs: []string{e.base + "/noise/5.png", e.base + "/gradient/3.png"}})
+		gone, stays := r.Items[0].ID, r.Items[1].ID
+		e.step(t)
+		for _, id := range []int64{gone, stays} {
+			if it := e.takedown(t, id); it.Fetch == nil || it.Fetch.Status != alliance.FetchFetched || it.Route == nil ||
+				it.Route.Kind != alliance.RouteNational {
+				t.Fatalf("item %d before assessment: fetch %+v route %+v", id, it.Fetch, it.Route)
+			}
+			if _, err := e.app.Assess(se, id, illegal); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.step(t) // within the grace: nothing moves
+		if it := e.takedown(t, gone); it.Takedown.Status != alliance.TakedownPoliceNotified || len(e.sink.Messages()) != 0 {
+			t.Fatalf("within the grace: %s, %d mails", it.Takedown.Status, len(e.sink.Messages()))
+		}
+
+		e.clock.Advance(app.DefaultPoliceGrace + time.Minute)
+		noticeAt := e.clock.Now()
+		e.step(t)
+		msgs := e.sink.Messages()
+		if len(msgs) != 2 {
+			t.Fatalf("%d notices delivered, want 2", len(msgs))
+		}
+		for _, m := range msgs {
+			if len(m.To) != 1 || m.To[0] != "abuse@example.test" || !strings.Contains(m.Body, e.base+"/noise/5.png") && !strings.Contains(m.Body, e.base+"/gradient/3.png") {
+				t.Errorf("notice: to %v, body %q", m.To, m.Body)
+			}
+		}
+		it := e.takedown(t, gone)
+		if td := it.Takedown; td.Status != alliance.TakedownNoticeSent || td.NoticeAt == nil || !td.NoticeAt.Equal(noticeAt) ||
+			td.Notices != 1 || td.NextAction == nil || !td.NextAction.Equal(noticeAt.Add(app.DefaultRecheckInterval)) {
+			t.Fatalf("after the notice: %+v", td)
+		}
+
+		// The host removes the file; the next re-check finds it gone.
+		e.removed.Store(true)
+		e.clock.Advance(app.DefaultRecheckInterval)
+		removedAt := e.clock.Now()
+		e.step(t)
+		it = e.takedown(t, gone)
+		if td := it.Takedown; td.Status != alliance.TakedownRemoved || td.RemovedAt == nil || !td.RemovedAt.Equal(removedAt) ||
+			td.Rechecks != 1 || !strings.HasPrefix(td.LastCheck, "removed") || td.NextAction != nil {
+			t.Fatalf("after the removal: %+v", td)
+		}
+		var path []string
+		for _, ev := range it.TakedownHistory {
+			path = append(path, string(ev.To))
+		}
+		if got, want := strings.Join(path, ">"), "assessed>police_notified>police_cleared>notice_sent>removed"; got != want {
+			t.Errorf("history %s, want %s", got, want)
+		}
+
+		// The gradient stays up: reminded after a day, escalated after three.
+		if td := e.takedown(t, stays).Takedown; td.Status != alliance.TakedownNoticeSent || td.Rechecks != 1 || !strings.HasPrefix(td.LastCheck, "still_up") {
+			t.Fatalf("the image that stays: %+v", td)
+		}
+		for range 12 { // 3 days in steps of the re-check interval
+			e.clock.Advance(app.DefaultRecheckInterval)
+			e.step(t)
+		}
+		td := e.takedown(t, stays).Takedown
+		if td.Status != alliance.TakedownEscalated || td.Notices < 3 {
+			t.Errorf("after three days up: %+v", td)
+		}
+		if n := len(e.sink.Messages()); n != 1+td.Notices {
+			t.Errorf("%d mails for %d notices of the item that stays (plus 1 for the other)", n, td.Notices)
+		}
+	})
+}
+
+// TestNoticeRetries checks that a refused delivery is retried with backoff
+// and a permanent refusal is given up and kept visible, without the item
+// moving on.
+func TestNoticeRetries(t *testing.T) {
+	db := testutil.NewSQLite(t)
+	e := newTakedownEnv(t, db)
+	se := as(t, e.se)
+	r := e.submit(t, se, app.ReportInput{URLs: []string{e.base + "/noise/9.png"}})
+	id := r.Items[0].ID
+	e.step(t)
+	if _, err := e.app.Assess(se, id, illegal); err != nil {
+		t.Fatal(err)
+	}
+	e.sink.FailNext(1, 451, "try later")
+	e.clock.Advance(app.DefaultPoliceGrace + time.Minute)
+	e.step(t)
+	if td := e.takedown(t, id).Takedown; td.Status != alliance.TakedownPoliceCleared || len(e.sink.Messages()) != 0 {
+		t.Fatalf("after a transient refusal: %+v, %d mails", td, len(e.sink.Messages()))
+	}
+	e.clock.Advance(2 * time.Minute)
+	e.step(t)
+	if td := e.takedown(t, id).Takedown; td.Status != alliance.TakedownNoticeSent || len(e.sink.Messages()) != 1 {
+		t.Fatalf("after the retry: %+v, %d mails", td, len(e.sink.Messages()))
+	}
+}
+
+// TestAbuseContacts checks contact validation and that the most specific
+// contact wins: a webhook for the host over the network's e-mail.
+func TestAbuseContacts(t *testing.T) {
+	db := testutil.NewSQLite(t)
+	e := newIntakeEnv(t, db, app.Options{})
+	ctx := sys(t.Context())
+	secret := []byte("0123456789abcdef0123")
+	for _, tc := range []struct {
+		in    app.AbuseContactInput
+		field string
+	}{
+		{app.AbuseContactInput{Scope: "planet", Key: "x", Channel: "email", Address: "a@example.org"}, "scope"},
+		{app.AbuseContactInput{Scope: "asn", Key: "sixty", Channel: "email", Address: "a@example.org"}, "key"},
+		{app.AbuseContactInput{Scope: "country", Key: "XX", Channel: "email", Address: "a@example.org"}, "key"},
+		{app.AbuseContactInput{Scope: "domain", Key: "example.org", Channel: "email", Address: "not an address"}, "address"},
+		{app.AbuseContactInput{Scope: "domain", Key: "example.org", Channel: "webhook", Address: "https://hooks.example.org/x"}, "secret"},
+		{app.AbuseContactInput{Scope: "domain", Key: "example.org", Channel: "webhook", Address: "ftp://hooks.example.org/x", Secret: secret}, "address"},
+		{app.AbuseContactInput{Scope: "domain", Key: "example.org", Channel: "fax", Address: "a@example.org"}, "channel"},
+	} {
+		if err := e.app.PutAbuseContact(ctx, tc.in); alliance.ErrorField(err) != tc.field {
+			t.Errorf("%+v: %v, want an error on %s", tc.in, err, tc.field)
+		}
+	}
+	if err := e.app.PutAbuseContact(as(t, e.se), app.AbuseContactInput{Scope: "asn", Key: "1653", Channel: "email", Address: "abuse@sunet.example"}); alliance.ErrorCode(err) != alliance.EFORBIDDEN {
+		t.Errorf("an analyst adding a contact: %v", err)
+	}
+	for _, in := range []app.AbuseContactInput{
+		{Scope: "asn", Key: "AS1653", Channel: "email", Address: "abuse@sunet.example"},
+		{Scope: "domain", Key: "Example.test", Channel: "webhook", Address: "https://hooks.example.test/abuse", Secret: secret},
+	} {
+		if err := e.app.PutAbuseContact(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.InReadTx(t.Context(), func(tx *store.Tx) error {
+		c, err := tx.FindAbuseContact(t.Context(), []string{"cdn.example.test", "example.test"}, 1653, "SE")
+		if err != nil || c.Channel != "webhook" || string(c.Secret) != string(secret) {
+			t.Errorf("host contact: %+v %v", c, err)
+		}
+		c, err = tx.FindAbuseContact(t.Context(), []string{"other.example.org"}, 1653, "SE")
+		if err != nil || c.Address != "abuse@sunet.example" {
+			t.Errorf("network contact: %+v %v", c, err)
+		}
+		if _, err := tx.FindAbuseContact(t.Context(), []string{"x.example.org"}, 3333, "NL"); alliance.ErrorCode(err) != alliance.ENOTFOUND {
+			t.Errorf("no contact: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
