@@ -98,7 +98,7 @@ func (m *Main) benchFetch(ctx context.Context, args []string) error {
 		return err
 	}
 
-	site, err := demosite.Start("127.0.0.1:0")
+	site, err := demosite.Start("127.0.0.1:0", nil)
 	if err != nil {
 		return err
 	}

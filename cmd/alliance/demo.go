@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"alliance"
 	"alliance/internal/app"
@@ -16,7 +18,6 @@ import (
 	"alliance/internal/demosite"
 	"alliance/internal/fetch"
 	"alliance/internal/hashing"
-	"alliance/internal/media"
 	"alliance/internal/store"
 	"alliance/internal/trace"
 )
@@ -42,6 +43,9 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	// The demo is opened over plain http on loopback, where Secure cookies
 	// cannot be relied on by every browser.
 	base.SecureCookies = false
+	// Short takedown intervals, so the whole way from assessment to removal
+	// can be watched in a few minutes.
+	base.PoliceGrace, base.RecheckInterval = config.Duration(time.Minute), config.Duration(time.Minute)
 	fs := m.flagSet("demo", "demo [--db DSN] [--addr HOST:PORT] [--hosts FILE] [--ip-ranges FILE] [--demo-site HOST:PORT]")
 	cfg, err := m.loadConfig(fs, args, base, serveFlags...)
 	if err != nil {
@@ -75,7 +79,9 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	// The demo's own site of generated images, on loopback. The node's
 	// fetcher reaches that one address and nothing else: the demo's other
 	// names and addresses stand for real networks and are never contacted.
-	site, err := demosite.Start(*siteAddr)
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	site, err := demosite.Start(*siteAddr, secret)
 	if err != nil {
 		return fmt.Errorf("demo site: %w (give --demo-site 127.0.0.1:PORT with a free port)", err)
 	}
@@ -89,10 +95,11 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("demo site hosts: %w", err)
 	}
-	collector := media.NewCollector(fetch.New(fetch.Options{
+	f := fetch.New(fetch.Options{
 		UserAgent: cfg.FetchUserAgent, OnlyAddrs: []netip.AddrPort{siteAP}, PerHostInterval: -1,
 		Resolver: func(ctx context.Context, host string) ([]netip.Addr, error) { return siteResolver.LookupIP(ctx, host) },
-	}), media.Options{MaxMediaPerPage: cfg.FetchMediaPerPage})
+	})
+	collector := newCollector(cfg, f)
 	db, err := m.openDB(ctx, cfg, true)
 	if err != nil {
 		return err
@@ -102,11 +109,17 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 	if err := seedDemo(sctx, a); err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
+	// The demo site's abuse webhook takes the notices about it, and removes
+	// what they name, as a host that complies would.
+	if err := a.PutAbuseContact(sctx, app.AbuseContactInput{Scope: "domain", Key: demoSiteHost, Channel: "webhook",
+		Address: siteBase + "/abuse", Secret: secret}); err != nil {
+		return fmt.Errorf("demo abuse contact: %w", err)
+	}
 	reports := append(slices.Clone(demoReports), demoMediaReports(siteBase, siteAP.Port())...)
 	if err := seedDemoReports(ctx, db, a, reports); err != nil {
 		return fmt.Errorf("demo reports: %w", err)
 	}
-	return m.run(ctx, cfg, db, log, node{tracer: tracer, collector: collector, banner: func(url string) {
+	return m.run(ctx, cfg, db, log, node{tracer: tracer, collector: collector, takedown: newTakedown(cfg, f, true), banner: func(url string) {
 		w := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(w, "\nAlliance demo is running: open %s\n\nDemo logins (password %q):\n", url, demoPassword)
 		for _, u := range demoUsers {
@@ -127,6 +140,10 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 			demoBankOwner, demoBankName, 2*demoBankImages)
 		fmt.Fprintf(w, "Demo site of generated images: %s (on %s). The node fetches it, hashes the images in memory and\n"+
 			"matches them: see the items on %s. It fetches nothing else.\n", siteBase, site.Addr, demoSiteHost)
+		fmt.Fprintf(w, "Takedown: assess an item of the demo site as analyst@se-hotline.example.org (Your queue); the police\n"+
+			"(police@se-police.example.org) have %s to hold it, then a signed notice goes to the site's abuse webhook, the site\n"+
+			"removes the image, and the re-check (every %s) records the removal.\n",
+			time.Duration(cfg.PoliceGrace), time.Duration(cfg.RecheckInterval))
 		fmt.Fprintf(w, "\nDatabase: %s. Stop with Ctrl-C.\n", cfg.DB)
 		w.Flush()
 	}})

@@ -17,6 +17,8 @@ import (
 	"alliance/internal/httpapi"
 	"alliance/internal/jobs"
 	"alliance/internal/media"
+	"alliance/internal/notify"
+	"alliance/internal/recheck"
 	"alliance/internal/server"
 	"alliance/internal/store"
 	"alliance/internal/trace"
@@ -35,7 +37,8 @@ func migrateAll(ctx context.Context, db *store.DB) error {
 }
 
 var serveFlags = []string{"db", "addr", "home-org", "log-format", "log-level", "secure-cookies", "jobs",
-	"fetch-user-agent", "allow-private-fetch", "fetch-media-per-page"}
+	"fetch-user-agent", "allow-private-fetch", "fetch-media-per-page", "smtp-addr", "smtp-user", "smtp-starttls",
+	"notice-from", "notice-contact", "police-grace", "recheck-interval", "renotice-interval", "escalate-after"}
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := m.flagSet("serve", "serve [--db DSN] [--addr HOST:PORT] [--home-org CODE] [flags]")
@@ -67,19 +70,56 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if cfg.AllowPrivateFetch {
 		log.Warn("fetch: the SSRF guard is off (--allow-private-fetch): fetches may reach private and loopback addresses; use only with local test sites")
 	}
-	return m.run(ctx, cfg, db, log, node{tracer: tracer, collector: newCollector(cfg, resolver, nil)})
+	f := newFetcher(cfg, resolver)
+	if cfg.SMTPAddr == "" {
+		log.Warn("notices: no SMTP relay (--smtp-addr): e-mail notices wait in the outbox; webhook notices are sent")
+	}
+	return m.run(ctx, cfg, db, log, node{tracer: tracer, collector: newCollector(cfg, f), takedown: newTakedown(cfg, f, false)})
 }
 
-// newCollector returns the node's fetcher of reported URLs: names resolve
-// as for the trace (a hosts file first), the SSRF guard is on unless the
-// configuration turns it off, and allow lets exactly those private
-// addresses through (the demo's own site).
-func newCollector(cfg *config.Config, resolver trace.Resolver, allow []netip.AddrPort) *media.Collector {
-	f := fetch.New(fetch.Options{
-		UserAgent: cfg.FetchUserAgent, AllowPrivate: cfg.AllowPrivateFetch, AllowAddrs: allow,
+// newFetcher returns the node's one outbound client for reported URLs,
+// re-checks and webhooks: names resolve as for the trace (a hosts file
+// first), the SSRF guard is on unless the configuration turns it off, and
+// each host gets at most two requests at once, a second apart.
+func newFetcher(cfg *config.Config, resolver trace.Resolver) *fetch.Fetcher {
+	return fetch.New(fetch.Options{
+		UserAgent: cfg.FetchUserAgent, AllowPrivate: cfg.AllowPrivateFetch, MaxPerHost: 2,
 		Resolver: func(ctx context.Context, host string) ([]netip.Addr, error) { return resolver.LookupIP(ctx, host) },
 	})
+}
+
+// newCollector returns the fetch-and-hash step over f.
+func newCollector(cfg *config.Config, f *fetch.Fetcher) *media.Collector {
 	return media.NewCollector(f, media.Options{MaxMediaPerPage: cfg.FetchMediaPerPage})
+}
+
+// newTakedown returns the takedown settings: notices by SMTP (when a relay
+// is configured) and by webhook through f, re-checks through f.
+// allowHTTPWebhooks lets plain-http webhooks through (the demo's site).
+func newTakedown(cfg *config.Config, f *fetch.Fetcher, allowHTTPWebhooks bool) app.TakedownOptions {
+	var email notify.Sender = noRelay{}
+	if cfg.SMTPAddr != "" {
+		email = &notify.SMTPSender{Addr: cfg.SMTPAddr, Username: cfg.SMTPUser, Password: cfg.SMTPPassword,
+			StartTLS: cfg.SMTPStartTLS}
+	}
+	return app.TakedownOptions{
+		Sender: notify.Multi{
+			notify.ChannelEmail:   email,
+			notify.ChannelWebhook: &notify.WebhookSender{Post: f.Post, UserAgent: cfg.FetchUserAgent, AllowHTTP: allowHTTPWebhooks},
+		},
+		Checker: recheck.New(f, recheck.Options{}),
+		From:    cfg.NoticeFrom, Contact: cfg.NoticeContact,
+		RecheckInterval: time.Duration(cfg.RecheckInterval), RenoticeInterval: time.Duration(cfg.RenoticeInterval),
+		EscalateAfter: time.Duration(cfg.EscalateAfter),
+	}
+}
+
+// noRelay stands in for e-mail when no relay is configured: the failure is
+// transient, so the notices are sent once an operator configures one.
+type noRelay struct{}
+
+func (noRelay) Send(context.Context, notify.Notice) error {
+	return errors.New("e-mail notices are not configured: set --smtp-addr")
 }
 
 // traceFunc is the signature of app.App.TraceBatch, the work of the trace job.
@@ -90,6 +130,8 @@ type node struct {
 	tracer *trace.Tracer // the hosting trace; nil leaves items untraced
 	// collector fetches and hashes reported URLs; nil leaves items unfetched.
 	collector app.Collector
+	// takedown are the notice and re-check settings (none: notices wait).
+	takedown app.TakedownOptions
 	// banner, when set, is called with the base URL once the server listens
 	// (the demo prints logins, the bench starts its clients).
 	banner func(url string)
@@ -108,7 +150,8 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 	if err := checkSchema(ctx, db); err != nil {
 		return err
 	}
-	opts := app.Options{DB: db, Logger: log, HomeOrg: cfg.HomeOrg, Tracer: n.tracer, UserReportLimit: n.userReportLimit}
+	opts := app.Options{DB: db, Logger: log, HomeOrg: cfg.HomeOrg, Tracer: n.tracer, UserReportLimit: n.userReportLimit,
+		PoliceGrace: time.Duration(cfg.PoliceGrace), Takedown: n.takedown}
 	if n.collector != nil {
 		opts.Collector = n.collector
 	}
@@ -149,6 +192,12 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 			TraceBatch: traceBatch, TraceBatchSize: n.traceBatchSize,
 			FetchBatch: func(ctx context.Context, limit int) (int, error) {
 				return a.FetchBatch(alliance.NewContextWithActor(ctx, alliance.SystemActor), limit)
+			},
+			TakedownBatch: func(ctx context.Context, limit int) (int, error) {
+				return a.TakedownBatch(alliance.NewContextWithActor(ctx, alliance.SystemActor), limit)
+			},
+			NoticeBatch: func(ctx context.Context, limit int) (int, error) {
+				return a.NoticeBatch(alliance.NewContextWithActor(ctx, alliance.SystemActor), limit)
 			},
 			BankImport: func(ctx context.Context, id int64) error {
 				return a.RunImport(alliance.NewContextWithActor(ctx, alliance.SystemActor), id)

@@ -78,7 +78,7 @@ func TestBadInput(t *testing.T) {
 	}
 	c = Default()
 	c.DB, c.LogFormat, c.LogLevel, c.FetchUserAgent, c.FetchMediaPerPage = "", "xml", "loud", " ", 0
-	c.SMTPStartTLS, c.PoliceGrace = "sometimes", Duration(time.Second)
+	c.SMTPStartTLS, c.PoliceGrace = "sometimes", Duration(time.Millisecond)
 	err := c.Validate()
 	for _, want := range []string{"db:", "log-format", "log-level", "fetch-user-agent", "fetch-media-per-page", "smtp-starttls", "police-grace"} {
 		if err == nil || !strings.Contains(err.Error(), want) {

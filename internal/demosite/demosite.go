@@ -7,18 +7,23 @@ package demosite
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"alliance/internal/notify"
 )
 
 // Size is the side of every generated image, in pixels.
@@ -75,12 +80,31 @@ func GradientPNG(i int) []byte { return PNG(Gradient(i)) }
 //	/page?img=PATH&…      an HTML page with an <img> for each PATH (site paths), and
 //	                      &video=PATH for a <video> element
 //	/missing.png          404
+//	POST /abuse           the site's abuse webhook: a takedown notice (JSON with
+//	                      a "url") removes that URL's path from the site, which
+//	                      answers 404 for it from then on, as a host that complies
 //
 // Encoded images are cached, so a benchmark measures the fetcher, not the
 // site.
-func Handler() http.Handler {
+func Handler() http.Handler { return newSite(nil) }
+
+// site is the state of one Handler: what notices removed.
+type site struct {
+	mux     *http.ServeMux
+	secret  []byte // when set, notices must carry a valid signature
+	mu      sync.Mutex
+	removed map[string]bool
+	notices int
+}
+
+func newSite(secret []byte) *site {
+	s := &site{mux: http.NewServeMux(), secret: secret, removed: map[string]bool{}}
 	var cache sync.Map // path -> []byte
 	serve := func(w http.ResponseWriter, r *http.Request, gen func() []byte) {
+		if s.isRemoved(r.URL.Path) {
+			http.NotFound(w, r)
+			return
+		}
 		b, ok := cache.Load(r.URL.Path)
 		if !ok {
 			b, _ = cache.LoadOrStore(r.URL.Path, gen())
@@ -89,8 +113,7 @@ func Handler() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write(b.([]byte))
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /noise/{file}", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc("GET /noise/{file}", func(w http.ResponseWriter, r *http.Request) {
 		seed, err := strconv.ParseUint(strings.TrimSuffix(r.PathValue("file"), ".png"), 10, 64)
 		if err != nil {
 			http.NotFound(w, r)
@@ -98,7 +121,7 @@ func Handler() http.Handler {
 		}
 		serve(w, r, func() []byte { return NoisePNG(seed) })
 	})
-	mux.HandleFunc("GET /gradient/{file}", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc("GET /gradient/{file}", func(w http.ResponseWriter, r *http.Request) {
 		i, err := strconv.Atoi(strings.TrimSuffix(r.PathValue("file"), ".png"))
 		if err != nil || i < 0 || i > 99 {
 			http.NotFound(w, r)
@@ -106,12 +129,54 @@ func Handler() http.Handler {
 		}
 		serve(w, r, func() []byte { return GradientPNG(i) })
 	})
-	mux.HandleFunc("GET /page", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc("GET /page", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = pageTemplate.Execute(w, struct{ Images, Videos []string }{q["img"], q["video"]})
 	})
-	return mux
+	s.mux.HandleFunc("POST /abuse", s.abuse)
+	return s
+}
+
+func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *site) isRemoved(path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.removed[path]
+}
+
+// abuse takes a notice and removes what it names.
+func (s *site) abuse(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		http.Error(w, "unreadable notice", http.StatusBadRequest)
+		return
+	}
+	if s.secret != nil {
+		sig := strings.TrimPrefix(r.Header.Get(notify.HeaderSignature), notify.SignaturePrefix)
+		if err := notify.Verify(s.secret, r.Header.Get(notify.HeaderTimestamp), sig, body, time.Now(), notify.DefaultSkew); err != nil {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+	}
+	var n struct {
+		URL string `json:"url"`
+	}
+	if err := json.Unmarshal(body, &n); err != nil || n.URL == "" {
+		http.Error(w, "a notice names a url", http.StatusBadRequest)
+		return
+	}
+	u, err := url.Parse(n.URL)
+	if err != nil {
+		http.Error(w, "bad url", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.removed[u.Path] = true
+	s.notices++
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
@@ -126,11 +191,20 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 type Site struct {
 	Addr string // host:port it listens on
 	srv  *http.Server
+	site *site
+}
+
+// Notices returns how many takedown notices the site has taken.
+func (s *Site) Notices() int {
+	s.site.mu.Lock()
+	defer s.site.mu.Unlock()
+	return s.site.notices
 }
 
 // Start serves Handler on addr, which must be a loopback address (the
-// fetcher lets private addresses through only for this one).
-func Start(addr string) (*Site, error) {
+// fetcher lets private addresses through only for this one). With a
+// secret, notices to its abuse webhook must be signed with it.
+func Start(addr string, secret []byte) (*Site, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("demosite: listen %s: %w", addr, err)
@@ -139,7 +213,8 @@ func Start(addr string) (*Site, error) {
 		ln.Close()
 		return nil, fmt.Errorf("demosite: %s is not a loopback address", addr)
 	}
-	s := &Site{Addr: ln.Addr().String(), srv: &http.Server{Handler: Handler(), ReadHeaderTimeout: 5 * time.Second}}
+	st := newSite(secret)
+	s := &Site{Addr: ln.Addr().String(), site: st, srv: &http.Server{Handler: st, ReadHeaderTimeout: 5 * time.Second}}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
 }
