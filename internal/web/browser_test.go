@@ -21,7 +21,8 @@ import (
 )
 
 // screenshotEnv names a directory; when set, the browser tests save
-// web-home.png, web-countries.png, web-report.png and web-item.png there for
+// web-home.png, web-countries.png, web-report.png, web-item.png and
+// web-assessed.png there for
 // people to look at.
 const screenshotEnv = "ALLIANCE_WEB_SCREENSHOTS"
 
@@ -249,4 +250,32 @@ func TestBrowserReport(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "web-item.png")
+
+	// The analyst's steps: from the queue to the assessment, which notifies
+	// the police. A plain form post: no script runs.
+	step(t, ctx, "open the queue",
+		chromedp.Click(chromedp.CSS(`nav a[href="/queue"]`)),
+		chromedp.WaitVisible(chromedp.ID("queue-caption")),
+	)
+	step(t, ctx, "open the item from the queue",
+		chromedp.Click(chromedp.Search(`//table[contains(@class,"queue")]//tr[td/code[text()="`+seURL+`"]]/th/a`)),
+		chromedp.WaitVisible(chromedp.ID("assess-form")),
+	)
+	step(t, ctx, "assess",
+		chromedp.Click(chromedp.ID("verdict-baseline")),
+		chromedp.SetValue(chromedp.ID("content-type"), "image"),
+		chromedp.SetValue(chromedp.ID("label-age_band"), "13_to_17"),
+		chromedp.Click(chromedp.CSS(`#assess-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("notice-assessed")),
+	)
+	// The browser kept the Swedish chosen on the report form.
+	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("takedown-status")))
+	if err != nil || status != "Polisen underrättad" {
+		t.Errorf("takedown status %q, %v; want Polisen underrättad (police notified)", status, err)
+	}
+	police, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("takedown-police")))
+	if err != nil || police != "SE-POLICE" {
+		t.Errorf("police %q, %v; want SE-POLICE", police, err)
+	}
+	screenshot(t, ctx, "web-assessed.png")
 }

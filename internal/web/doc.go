@@ -1,7 +1,9 @@
 // Package web is the server-rendered user interface of an Alliance node: the
 // public pages (landing page, member countries, the report form), the login
 // form, the home page of each role and the intake pages of hotline and
-// police staff (reported items with their trace and route, reports). It owns
+// police staff (reported items with their trace, route, takedown and
+// assessments, reports, the work queues, and the forms that assess an item
+// and place or clear a police hold). It owns
 // the HTML templates, the stylesheet, the message catalogues, web sessions
 // and CSRF protection.
 //
@@ -16,7 +18,10 @@
 //
 // The package decides nothing about permissions: every page calls the use
 // cases of internal/app with the actor of the session in the context, and
-// maps the error codes those return to HTTP statuses and safe messages.
+// maps the error codes those return to HTTP statuses and safe messages. It
+// only chooses which forms to show (an assessment form to the analysts of
+// the organisation an item is routed to, hold and clear to the police it
+// waits for); the app checks every post again.
 //
 // Translations live in locales/active.LANG.toml, read with go-i18n. Adding a
 // file adds a language; English is the fallback and the reference every other

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/language"
 
 	"alliance"
+	"alliance/internal/app"
 )
 
 // readCatalogue returns the message ids of a catalogue file.
@@ -86,6 +87,7 @@ func TestMessagesExist(t *testing.T) {
 		"NavItems", "NavReport", "ReportTitle", "ThanksTitle", "ItemsTitle", "ItemTitle", "ReportViewTitle",
 		"ReportErrorURLLine", "ReportErrorURLs", "ReportErrorCategory", "ReportErrorDescription",
 		"ReportErrorEmail", "ReportErrorOther", "ReportWaitSeconds", "ReportWaitMinutes", "ReportResend",
+		"QueueTitle",
 	} {
 		used[id] = true
 	}
@@ -104,6 +106,22 @@ func TestMessagesExist(t *testing.T) {
 		"Known":        {string(alliance.KnownNone), string(alliance.KnownPartial), string(alliance.KnownAll)},
 		"MediumKind":   {string(alliance.MediumImage), string(alliance.MediumVideo), string(alliance.MediumOther)},
 		"MediumStatus": {string(alliance.MediumHashed), string(alliance.MediumFailed), string(alliance.MediumDeferred)},
+		"QueueKnown":   {string(alliance.KnownNone), string(alliance.KnownPartial), string(alliance.KnownAll)},
+		"QueueKind":    {string(app.QueueAssess), string(app.QueuePolice), string(app.QueueDisputed)},
+		"ContentType":  {string(alliance.ContentImage), string(alliance.ContentVideo), string(alliance.ContentOther)},
+		"Agreement":    {string(alliance.AgreementFirst), string(alliance.AgreementConfirm), string(alliance.AgreementDispute)},
+		// The values of the default label scheme that have names; others
+		// (A1, B2, …) are codes shown as they are.
+		"LabelValue": {"under_3", "3_to_12", "13_to_17", "unknown"},
+	}
+	for _, v := range alliance.Verdicts {
+		labels["Verdict"] = append(labels["Verdict"], string(v))
+	}
+	for _, s := range alliance.TakedownStatuses {
+		labels["TakedownStatus"] = append(labels["TakedownStatus"], string(s))
+	}
+	for _, f := range alliance.DefaultLabelScheme.Fields {
+		labels["LabelField"] = append(labels["LabelField"], f.Name)
 	}
 	for prefix, codes := range labels {
 		for _, c := range codes {

@@ -100,6 +100,12 @@ type itemData struct {
 	CSRF      string
 	Retraced  bool
 	Refetched bool
+	Assessed  bool
+	Held      bool
+	Cleared   bool
+	Alert     string      // a safe message of a refused form that is not about one field
+	Assess    *assessForm // nil unless the actor's organisation assesses the item
+	Police    *policeForm // nil unless the item waits for the actor's police decision
 	DBIP      string
 }
 
@@ -109,31 +115,16 @@ func pathID(r *http.Request) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// item shows one item with its trace, route and route history.
+// item shows one item with its trace, route, takedown and assessments, and
+// the forms the actor may use on it.
 func (h *handler) item(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)
 	if !ok {
 		h.notFound(w, r)
 		return
 	}
-	ctx := r.Context()
-	it, err := h.app.Item(ctx, id)
+	d, err := h.loadItem(r, id)
 	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	d := itemData{
-		Item:      it,
-		CSRF:      csrfToken(sessionFrom(ctx).csrf, purposeRetrace),
-		Retraced:  r.URL.Query().Get("retraced") == "1",
-		Refetched: r.URL.Query().Get("refetched") == "1",
-		DBIP:      dbipURL,
-	}
-	// The reference comes with the report, which an organisation an item was
-	// forwarded to may not see; then the page goes without it.
-	if rep, err := h.app.Report(ctx, it.ReportID); err == nil {
-		d.Reference = rep.Reference
-	} else if c := alliance.ErrorCode(err); c != alliance.ENOTFOUND && c != alliance.EFORBIDDEN {
 		h.fail(w, r, err)
 		return
 	}

@@ -116,7 +116,7 @@ type homeData struct {
 
 	Users []alliance.User // admin: the organisation's users
 
-	Queue bool // analyst and police: the work queue (coming later)
+	Queue bool // analyst and police: links to the work queue
 
 	Overview *overview // secretariat: the alliance at a glance
 

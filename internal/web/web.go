@@ -44,7 +44,7 @@ type Options struct {
 func DefaultOptions() Options { return Options{SecureCookies: true} }
 
 // pageNames are the page templates, each rendered inside templates/base.html.
-var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview"}
+var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue"}
 
 // handler serves the UI.
 type handler struct {
@@ -94,6 +94,10 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 	pages.HandleFunc("GET /items/{id}", h.item)
 	pages.HandleFunc("POST /items/{id}/retrace", h.itemAction("retraced", (*app.App).Retrace))
 	pages.HandleFunc("POST /items/{id}/refetch", h.itemAction("refetched", (*app.App).Refetch))
+	pages.HandleFunc("POST /items/{id}/assess", h.assess)
+	pages.HandleFunc("POST /items/{id}/hold", h.hold)
+	pages.HandleFunc("POST /items/{id}/clear", h.clearHold)
+	pages.HandleFunc("GET /queue", h.queue)
 	pages.HandleFunc("GET /reports/{id}", h.reportPage)
 	pages.HandleFunc("/", h.notFound)
 
@@ -145,8 +149,17 @@ func (h *handler) funcs(tr *translator) template.FuncMap {
 		},
 		"roleMsg": roleMessage,
 		"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
-		"datetime": func(t time.Time) string {
-			return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		// datetime takes a time.Time or a *time.Time (nil shows "–").
+		"datetime": func(v any) string {
+			switch t := v.(type) {
+			case time.Time:
+				return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+			case *time.Time:
+				if t != nil {
+					return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+				}
+			}
+			return "–"
 		},
 		"css": func() string { return h.cssURL },
 		// label translates a code (a status, a route kind) as message
@@ -260,11 +273,13 @@ type page struct {
 // nav returns the main navigation for the actor.
 func nav(r *http.Request, actor alliance.Actor) []navItem {
 	items := []navItem{{Label: "NavHome", URL: "/"}, {Label: "NavCountries", URL: "/countries"}}
-	switch actor.Role {
-	case alliance.RoleAdmin:
+	if actor.Role == alliance.RoleAdmin {
 		items = append(items, navItem{Label: "NavUsers", URL: "/#users"})
-	case alliance.RoleAnalyst, alliance.RolePolice:
-		items = append(items, navItem{Label: "NavQueue", URL: "/#queue"})
+	}
+	if len(actorQueues(actor)) > 0 {
+		items = append(items, navItem{Label: "NavQueue", URL: "/queue"})
+	}
+	switch actor.Role {
 	case alliance.RoleSecretariat:
 		items = append(items, navItem{Label: "NavMembers", URL: "/countries?member=1"})
 	case alliance.RoleAuditor:
