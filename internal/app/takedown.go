@@ -627,3 +627,64 @@ func (a *App) PutAbuseContact(ctx context.Context, in AbuseContactInput) error {
 	}
 	return nil
 }
+
+// StatsFilter selects the takedown figures: items reported in [From, To),
+// optionally hosted in one country or network.
+type StatsFilter struct {
+	From, To time.Time // zero From: a year before To; zero To: now
+	Country  string
+	ASN      uint32
+}
+
+// TakedownStats are the takedown figures of a period, overall and per
+// hosting country and network.
+type TakedownStats struct {
+	From, To  time.Time
+	Overall   alliance.TakedownFigures
+	ByCountry []alliance.TakedownGroup
+	ByNetwork []alliance.TakedownGroup
+}
+
+// TakedownStats computes the takedown figures from the recorded times of
+// the illegal items the actor's organisation received or was routed (every
+// item of the node for the secretariat and the system). It needs
+// PermViewReports or PermViewAllCountries.
+func (a *App) TakedownStats(ctx context.Context, f StatsFilter) (TakedownStats, error) {
+	actor := alliance.ActorFromContext(ctx)
+	all := actor.System || actor.Can(alliance.PermViewAllCountries)
+	if !all {
+		if _, err := require(ctx, alliance.PermViewReports); err != nil {
+			return TakedownStats{}, err
+		}
+	}
+	if f.To.IsZero() {
+		f.To = a.now()
+	}
+	if f.From.IsZero() {
+		f.From = f.To.AddDate(-1, 0, 0)
+	}
+	if !f.From.Before(f.To) {
+		return TakedownStats{}, alliance.FieldErrorf("from", "from must be before to.")
+	}
+	if f.To.Sub(f.From) > 20*366*24*time.Hour {
+		return TakedownStats{}, alliance.FieldErrorf("from", "A period is at most 20 years.")
+	}
+	f.Country = strings.ToUpper(f.Country)
+	if f.Country != "" && !alliance.ValidCountryCode(f.Country) {
+		return TakedownStats{}, alliance.FieldErrorf("country", "An ISO 3166-1 alpha-2 country code such as SE.")
+	}
+	var samples []alliance.TakedownSample
+	err := a.db.InReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		samples, err = tx.TakedownSamples(ctx, store.StatsQuery{OrgID: actor.OrgID, OrgCode: actor.OrgCode, All: all,
+			From: f.From, To: f.To, Country: f.Country, ASN: f.ASN})
+		return err
+	})
+	if err != nil {
+		return TakedownStats{}, fmt.Errorf("app: takedown stats: %w", err)
+	}
+	now := a.now()
+	out := TakedownStats{From: f.From, To: f.To, Overall: alliance.ComputeTakedownFigures(samples, now)}
+	out.ByCountry, out.ByNetwork = alliance.GroupTakedownFigures(samples, now)
+	return out, nil
+}

@@ -157,6 +157,20 @@ func TestTakedownLifecycle(t *testing.T) {
 			t.Errorf("history %s, want %s", got, want)
 		}
 
+		// The figures show it, from the recorded times.
+		st, err := e.app.TakedownStats(se, app.StatsFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := st.Overall; o.Items != 2 || o.Removed != 1 || o.MedianReportToRemoval == nil ||
+			*o.MedianReportToRemoval != removedAt.Sub(testutil.Epoch) || *o.MedianNoticeToRemoval != removedAt.Sub(noticeAt) ||
+			o.Within1Day != 0.5 || len(st.ByCountry) != 1 || st.ByCountry[0].Country != "SE" {
+			t.Errorf("takedown figures: %+v", st)
+		}
+		if st, err := e.app.TakedownStats(as(t, e.nl), app.StatsFilter{}); err != nil || st.Overall.Items != 0 {
+			t.Errorf("NL sees SE's figures: %+v %v", st.Overall, err)
+		}
+
 		// The gradient stays up: reminded after a day, escalated after three.
 		if td := e.takedown(t, stays).Takedown; td.Status != alliance.TakedownNoticeSent || td.Rechecks != 1 || !strings.HasPrefix(td.LastCheck, "still_up") {
 			t.Fatalf("the image that stays: %+v", td)

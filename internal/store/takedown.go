@@ -259,3 +259,56 @@ func (tx *Tx) Queue(ctx context.Context, q QueueQuery) ([]alliance.Item, error) 
 	}
 	return tx.itemsWhere(ctx, "queue", cond+order+` LIMIT `+arg(q.Limit), args...)
 }
+
+// StatsQuery selects the items the takedown figures are computed from:
+// illegal items (verdict baseline or national) reported in [From, To).
+type StatsQuery struct {
+	// Visibility: the items received by OrgID or routed to OrgCode; All
+	// counts every item of the node.
+	OrgID   int64
+	OrgCode string
+	All     bool
+	From    time.Time
+	To      time.Time
+	Country string
+	ASN     uint32
+}
+
+// TakedownSamples returns the hosting and the times of the items q selects.
+func (tx *Tx) TakedownSamples(ctx context.Context, q StatsQuery) ([]alliance.TakedownSample, error) {
+	const op = "takedown samples"
+	args := []any{tx.timeArg(q.From), tx.timeArg(q.To)}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	cond := `verdict IN ('baseline', 'national') AND created_at >= $1 AND created_at < $2`
+	if !q.All {
+		cond += ` AND (org_id = ` + arg(q.OrgID) + ` OR route_org = ` + arg(q.OrgCode) + `)`
+	}
+	if q.Country != "" {
+		cond += ` AND country = ` + arg(q.Country)
+	}
+	if q.ASN != 0 {
+		cond += ` AND asn = ` + arg(int64(q.ASN))
+	}
+	rows, err := tx.query(ctx, `SELECT COALESCE(country, ''), COALESCE(asn, 0), COALESCE(as_org, ''), created_at,
+		first_notice_at, removed_at FROM items WHERE `+cond, args...)
+	if err != nil {
+		return nil, wrapErr(err, op, errMsgs{})
+	}
+	defer rows.Close()
+	var out []alliance.TakedownSample
+	for rows.Next() {
+		var (
+			s   alliance.TakedownSample
+			asn int64
+		)
+		if err := rows.Scan(&s.Country, &asn, &s.ASOrg, scanTime(&s.ReportedAt), scanNullTime(&s.NoticeAt), scanNullTime(&s.RemovedAt)); err != nil {
+			return nil, wrapErr(err, op, errMsgs{})
+		}
+		s.ASN = uint32(asn)
+		out = append(out, s)
+	}
+	return out, wrapErr(rows.Err(), op, errMsgs{})
+}
