@@ -137,6 +137,7 @@ type Item struct {
 	Takedown        Takedown
 	Assessments     []Assessment
 	TakedownHistory []TakedownEvent
+	Notices         []Notice
 }
 
 // TraceStatus is the outcome of tracing an item's host.

@@ -315,3 +315,19 @@ func VerdictForClassification(c Classification) Verdict {
 func (e TakedownEvent) String() string {
 	return fmt.Sprintf("item %d: %s → %s by %s", e.ItemID, e.From, e.To, e.Actor)
 }
+
+// Notice is one notice to a host's abuse contact, as the item shows it: to
+// whom, how, and whether it was delivered (failures stay visible).
+type Notice struct {
+	ID        int64
+	Kind      string // notice, renotice
+	Channel   string // email, webhook
+	Recipient string
+	Subject   string
+	Status    string // pending, sent, failed
+	Attempts  int
+	LastError string
+	CreatedAt time.Time
+	SentAt    *time.Time
+	NextAt    *time.Time
+}

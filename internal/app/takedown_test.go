@@ -205,13 +205,25 @@ func TestNoticeRetries(t *testing.T) {
 	e.sink.FailNext(1, 451, "try later")
 	e.clock.Advance(app.DefaultPoliceGrace + time.Minute)
 	e.step(t)
-	if td := e.takedown(t, id).Takedown; td.Status != alliance.TakedownPoliceCleared || len(e.sink.Messages()) != 0 {
+	it := e.takedown(t, id)
+	if td := it.Takedown; td.Status != alliance.TakedownPoliceCleared || len(e.sink.Messages()) != 0 {
 		t.Fatalf("after a transient refusal: %+v, %d mails", td, len(e.sink.Messages()))
+	}
+	if len(it.Notices) != 1 || it.Notices[0].Status != "pending" || it.Notices[0].Attempts != 1 ||
+		!strings.Contains(it.Notices[0].LastError, "451") || it.Notices[0].NextAt == nil {
+		t.Errorf("the refused notice is not visible: %+v", it.Notices)
 	}
 	e.clock.Advance(2 * time.Minute)
 	e.step(t)
-	if td := e.takedown(t, id).Takedown; td.Status != alliance.TakedownNoticeSent || len(e.sink.Messages()) != 1 {
+	it = e.takedown(t, id)
+	if td := it.Takedown; td.Status != alliance.TakedownNoticeSent || len(e.sink.Messages()) != 1 {
 		t.Fatalf("after the retry: %+v, %d mails", td, len(e.sink.Messages()))
+	}
+	if n := it.Notices[0]; n.Status != "sent" || n.Attempts != 2 || n.SentAt == nil || n.LastError != "" || n.Recipient != "abuse@example.test" {
+		t.Errorf("delivered notice: %+v", n)
+	}
+	if m := e.sink.Messages()[0]; !strings.Contains(m.Header.Get("Message-Id"), fmt.Sprintf("notice-%d", n0(it))) {
+		t.Errorf("Message-ID %q does not name the notice", m.Header.Get("Message-Id"))
 	}
 }
 
@@ -267,3 +279,5 @@ func TestAbuseContacts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func n0(it alliance.Item) int64 { return it.Notices[0].ID }
