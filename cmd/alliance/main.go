@@ -69,6 +69,7 @@ func commands() []command {
 		{"hash", "print exact and PDQ hashes of files and directories", (*Main).hash},
 		{"match", "match hashes or files against a bank file, offline", (*Main).match},
 		{"bank", "manage hash banks: bank create, share, import, export, list", (*Main).bank},
+		{"contact", "manage where takedown notices go: contact add, list", (*Main).contact},
 	}
 }
 
