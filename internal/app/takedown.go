@@ -688,3 +688,56 @@ func (a *App) TakedownStats(ctx context.Context, f StatsFilter) (TakedownStats, 
 	out.ByCountry, out.ByNetwork = alliance.GroupTakedownFigures(samples, now)
 	return out, nil
 }
+
+// NoticeTemplate returns the notice template of the actor's organisation,
+// and whether it is the organisation's own (false: the built-in one).
+func (a *App) NoticeTemplate(ctx context.Context) (notify.Template, bool, error) {
+	actor, err := require(ctx, alliance.PermViewReports)
+	if err != nil {
+		return notify.Template{}, false, err
+	}
+	t, own := notify.DefaultTemplate(), false
+	err = a.db.InReadTx(ctx, func(tx *store.Tx) error {
+		s, b, err := tx.NoticeTemplate(ctx, actor.OrgID)
+		switch {
+		case err == nil:
+			t, own = notify.Template{Subject: s, Body: b}, true
+		case alliance.ErrorCode(err) != alliance.ENOTFOUND:
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return notify.Template{}, false, fmt.Errorf("app: notice template: %w", err)
+	}
+	return t, own, nil
+}
+
+// SetNoticeTemplate sets the notice template of the actor's organisation
+// (admins, PermManageUsers). It is validated by rendering it against sample
+// data; errors name the subject or the body.
+func (a *App) SetNoticeTemplate(ctx context.Context, t notify.Template) error {
+	actor, err := require(ctx, alliance.PermManageUsers)
+	if err != nil {
+		return err
+	}
+	if err := t.Validate(); err != nil {
+		// The message names the template ("subject:1: unclosed action").
+		msg := strings.TrimPrefix(err.Error(), "notify: ")
+		field := "body"
+		if strings.Contains(msg, "subject") {
+			field = "subject"
+		}
+		return alliance.FieldErrorf(field, "%s", msg)
+	}
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.PutNoticeTemplate(ctx, actor.OrgID, t.Subject, t.Body); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, auditFor(ctx, actor.OrgCode, "notice_template.set", "organisation", actor.OrgCode))
+	})
+	if err != nil {
+		return fmt.Errorf("app: set notice template: %w", err)
+	}
+	return nil
+}

@@ -202,6 +202,10 @@ func TestNoticeRetries(t *testing.T) {
 	if _, err := e.app.Assess(se, id, illegal); err != nil {
 		t.Fatal(err)
 	}
+	admin := as(t, testutil.CreateUser(t, db, "SE-HOTLINE", "admin@se.example.org", alliance.RoleAdmin))
+	if err := e.app.SetNoticeTemplate(admin, notify.Template{Subject: "Removal request {{.Reference}}", Body: "Please remove {{.ItemURL}}."}); err != nil {
+		t.Fatal(err)
+	}
 	e.sink.FailNext(1, 451, "try later")
 	e.clock.Advance(app.DefaultPoliceGrace + time.Minute)
 	e.step(t)
@@ -218,6 +222,9 @@ func TestNoticeRetries(t *testing.T) {
 	it = e.takedown(t, id)
 	if td := it.Takedown; td.Status != alliance.TakedownNoticeSent || len(e.sink.Messages()) != 1 {
 		t.Fatalf("after the retry: %+v, %d mails", td, len(e.sink.Messages()))
+	}
+	if m := e.sink.Messages()[0]; m.Subject != fmt.Sprintf("Removal request SE-HOTLINE-%d", id) || !strings.Contains(m.Body, "Please remove "+e.base+"/noise/9.png.") {
+		t.Errorf("the organisation's template was not used: %q %q", m.Subject, m.Body)
 	}
 	if n := it.Notices[0]; n.Status != "sent" || n.Attempts != 2 || n.SentAt == nil || n.LastError != "" || n.Recipient != "abuse@example.test" {
 		t.Errorf("delivered notice: %+v", n)
