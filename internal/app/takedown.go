@@ -112,6 +112,7 @@ func (a *App) TakedownBatch(ctx context.Context, limit int) (int, error) {
 	for _, c := range claims {
 		// One transaction per item: one item's conflict (a user acted on
 		// it meanwhile) does not undo the others.
+		var moved alliance.Item
 		err := a.db.InTx(ctx, func(tx *store.Tx) error {
 			it, err := tx.ItemByID(ctx, c.ItemID)
 			if err != nil {
@@ -120,7 +121,13 @@ func (a *App) TakedownBatch(ctx context.Context, limit int) (int, error) {
 			if it.Takedown.Status != c.Status || it.Takedown.NextAction == nil || !it.Takedown.NextAction.Equal(c.Lease) {
 				return nil // changed since the claim: the change decides
 			}
-			return a.takedownStep(ctx, tx, it, checks[c.ItemID])
+			if err := a.takedownStep(ctx, tx, it, checks[c.ItemID]); err != nil {
+				return err
+			}
+			if r := checks[c.ItemID]; r != nil && r.Outcome == recheck.Changed {
+				moved = it
+			}
+			return nil
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -129,9 +136,38 @@ func (a *App) TakedownBatch(ctx context.Context, limit int) (int, error) {
 			a.log.ErrorContext(ctx, "takedown step failed", "item", c.ItemID, "status", c.Status, "err", err)
 			continue
 		}
+		if moved.ID != 0 {
+			a.reportMove(ctx, moved, checks[c.ItemID].FinalURL)
+		}
 		n++
 	}
 	return n, nil
+}
+
+// reportMove reports the new address of moved content as a new item,
+// received by the organisation the old one was routed to, so it is
+// traced, fetched (and known, when its hashes are in a bank) and assessed
+// like any report. A failure is logged: the old item shows the new address.
+func (a *App) reportMove(ctx context.Context, it alliance.Item, newURL string) {
+	if it.Route == nil || newURL == "" {
+		return
+	}
+	err := a.db.InReadTx(ctx, func(tx *store.Tx) error {
+		org, err := tx.OrganisationByCode(ctx, it.Route.OrgCode)
+		if err != nil {
+			return err
+		}
+		ctx = alliance.NewContextWithActor(ctx, alliance.Actor{System: true, OrgID: org.ID, OrgCode: org.Code})
+		return nil
+	})
+	if err == nil {
+		_, err = a.SubmitReport(ctx, ReportInput{Source: string(alliance.SourceHotline), Category: string(alliance.CategoryCSAM),
+			Description: fmt.Sprintf("Found by the node's re-check: the content of item %d moved here.", it.ID),
+			URLs:        []string{newURL}, IdempotencyKey: fmt.Sprintf("moved-%d-%d", it.ID, it.Takedown.Rechecks), Client: "recheck"})
+	}
+	if err != nil {
+		a.log.ErrorContext(ctx, "report moved content", "item", it.ID, "url", newURL, "err", err)
+	}
 }
 
 func wrapNonNil(op string, err error) error {
@@ -267,12 +303,12 @@ func (a *App) recordCheck(ctx context.Context, tx *store.Tx, it alliance.Item, r
 		if _, err := tx.RecordRecheck(ctx, it.ID, outcome, false, time.Time{}); err != nil {
 			return err
 		}
-		if err := tx.MoveTakedown(ctx, store.TakedownMove{ItemID: it.ID, From: td.Status, To: alliance.TakedownMoved,
-			Actor: "system", OrgCode: org, Reason: "Re-check: now served from " + r.FinalURL + "; traced again.",
-			SetNext: true}); err != nil {
-			return err
-		}
-		return tx.Retrace(ctx, it.ID)
+		// The new address is reported as a new item by TakedownBatch once
+		// this transaction commits. A re-trace of this item (by an analyst)
+		// starts its takedown again on its new route.
+		return tx.MoveTakedown(ctx, store.TakedownMove{ItemID: it.ID, From: td.Status, To: alliance.TakedownMoved,
+			Actor: "system", OrgCode: org, Reason: "Re-check: now served from " + r.FinalURL + "; reported there as a new item.",
+			SetNext: true})
 	case recheck.Unreachable:
 		failures, err := tx.RecordRecheck(ctx, it.ID, outcome, true, now.Add(min(unreachableRetry, a.takedown.RecheckInterval)))
 		if err != nil {

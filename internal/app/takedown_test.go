@@ -31,7 +31,9 @@ import (
 type takedownEnv struct {
 	*intakeEnv
 	base    string
+	port    string
 	removed atomic.Bool // the site answers 404 for /noise/ images when set
+	moved   atomic.Bool // the site redirects /noise/ images to moved.example.invalid when set
 	sink    *smtpsink.Sink
 }
 
@@ -44,20 +46,24 @@ func newTakedownEnv(t *testing.T, db *store.DB) *takedownEnv {
 			http.NotFound(w, r)
 			return
 		}
+		if e.moved.Load() && strings.HasPrefix(r.URL.Path, "/noise/") && r.Host != "moved.example.invalid:"+e.port {
+			http.Redirect(w, r, "http://moved.example.invalid:"+e.port+r.URL.Path, http.StatusFound)
+			return
+		}
 		site.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	ap := netip.MustParseAddrPort(srv.Listener.Addr().String())
 	f := fetch.New(fetch.Options{Timeout: 5 * time.Second, PerHostInterval: -1, AllowAddrs: []netip.AddrPort{ap},
 		Resolver: func(ctx context.Context, host string) ([]netip.Addr, error) {
-			if host == "site.example.test" {
+			if host == "site.example.test" || host == "moved.example.invalid" {
 				return []netip.Addr{ap.Addr()}, nil
 			}
 			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 		}})
 	t.Cleanup(f.Close)
 	e.intakeEnv = newIntakeEnv(t, db, app.Options{
-		Tracer:    newTracer(t, testHosts+trace.ExampleSE+" site.example.test\n"),
+		Tracer:    newTracer(t, testHosts+trace.ExampleSE+" site.example.test\n"+trace.ExampleNL+" moved.example.invalid\n"),
 		Collector: media.NewCollector(f, media.Options{}),
 		Takedown: app.TakedownOptions{
 			Sender:  notify.Multi{notify.ChannelEmail: &notify.SMTPSender{Addr: e.sink.Addr, StartTLS: notify.StartTLSNever}},
@@ -69,6 +75,7 @@ func newTakedownEnv(t *testing.T, db *store.DB) *takedownEnv {
 		t.Fatal(err)
 	}
 	e.base = fmt.Sprintf("http://site.example.test:%d", ap.Port())
+	e.port = fmt.Sprint(ap.Port())
 	return e
 }
 
@@ -288,3 +295,55 @@ func TestAbuseContacts(t *testing.T) {
 }
 
 func n0(it alliance.Item) int64 { return it.Notices[0].ID }
+
+// TestTakedownMoved checks that content found at another host by a re-check
+// moves its item and is reported there as a new item, traced and routed
+// to the new host's country.
+func TestTakedownMoved(t *testing.T) {
+	db := testutil.NewSQLite(t)
+	e := newTakedownEnv(t, db)
+	se := as(t, e.se)
+	r := e.submit(t, se, app.ReportInput{URLs: []string{e.base + "/noise/21.png"}})
+	id := r.Items[0].ID
+	e.step(t)
+	if _, err := e.app.Assess(se, id, illegal); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(app.DefaultPoliceGrace + time.Minute)
+	e.step(t)
+	if td := e.takedown(t, id).Takedown; td.Status != alliance.TakedownNoticeSent {
+		t.Fatalf("before the move: %+v", td)
+	}
+	e.moved.Store(true)
+	e.clock.Advance(app.DefaultRecheckInterval)
+	e.step(t)
+	it := e.takedown(t, id)
+	if it.Takedown.Status != alliance.TakedownMoved || !strings.HasPrefix(it.Takedown.LastCheck, "changed") {
+		t.Fatalf("after the move: %+v", it.Takedown)
+	}
+	e.step(t) // the new item is traced and routed
+	page, err := e.app.Items(se, app.ItemFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, x := range page.Items {
+		if x.URL == "http://moved.example.invalid:"+e.port+"/noise/21.png" {
+			found = true
+			if x.Route == nil || x.Route.Kind != alliance.RouteForward || x.Route.OrgCode != "NL-HOTLINE" {
+				t.Errorf("the moved content's item: route %+v, want forward to NL-HOTLINE", x.Route)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no item for the new address among %d", len(page.Items))
+	}
+	// A re-trace of the moved item starts its takedown again on its route.
+	if err := e.app.Retrace(se, id); err != nil {
+		t.Fatal(err)
+	}
+	e.traceAll(t, e.app)
+	if td := e.takedown(t, id).Takedown; td.Status != alliance.TakedownPoliceNotified || td.Police != "SE-POLICE" {
+		t.Errorf("after re-tracing the moved item: %+v", td)
+	}
+}

@@ -102,7 +102,17 @@ func (a *App) TraceBatch(ctx context.Context, limit int) (int, error) {
 			}
 		}
 		n = len(applied)
-		return tx.AppendAudits(ctx, events)
+		if err := tx.AppendAudits(ctx, events); err != nil {
+			return err
+		}
+		for _, o := range applied {
+			if o.Route != nil && o.Claim.Takedown == alliance.TakedownMoved {
+				if err := a.renotifyMoved(ctx, tx, o.Claim.ItemID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("app: trace batch: %w", err)
@@ -179,4 +189,24 @@ func (a *App) Retrace(ctx context.Context, itemID int64) error {
 		return fmt.Errorf("app: retrace item %d: %w", itemID, err)
 	}
 	return nil
+}
+
+// renotifyMoved starts the takedown of an item whose content moved to a
+// new host once the new host is traced and routed: the verdict stands (the
+// content is the same), and the police of the new route's country are
+// notified, as for a new assessment.
+func (a *App) renotifyMoved(ctx context.Context, tx *store.Tx, itemID int64) error {
+	it, err := tx.ItemByID(ctx, itemID)
+	if err != nil || it.Takedown.Status != alliance.TakedownMoved || it.Route == nil {
+		return err
+	}
+	where := it.Route.OrgCode
+	if it.Trace != nil && it.Trace.Country != "" {
+		where = alliance.CountryName(it.Trace.Country) + ", " + it.Route.OrgCode
+	}
+	if err := tx.MoveTakedown(ctx, store.TakedownMove{ItemID: it.ID, From: alliance.TakedownMoved, To: alliance.TakedownAssessed,
+		Actor: "system", OrgCode: it.Route.OrgCode, Reason: "Traced again after the move: now " + where + "."}); err != nil {
+		return err
+	}
+	return a.notifyPolice(ctx, tx, it, alliance.TakedownAssessed)
 }

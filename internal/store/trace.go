@@ -17,6 +17,9 @@ type TraceClaim struct {
 	Host     string
 	Attempts int       // traces tried so far in this round
 	Lease    time.Time // the claim: recording the trace requires it unchanged
+	// Takedown is the item's takedown state: a moved item is notified
+	// afresh once its new route is decided.
+	Takedown alliance.TakedownStatus
 }
 
 // ClaimTraces claims up to limit items whose trace is due (next_trace_at at
@@ -39,7 +42,7 @@ func (tx *Tx) ClaimTraces(ctx context.Context, limit int, lease time.Duration) (
 	rows, err := tx.query(ctx, `UPDATE items SET next_trace_at = $1 WHERE id IN (
 			SELECT id FROM items WHERE next_trace_at IS NOT NULL AND next_trace_at <= $2
 			ORDER BY next_trace_at LIMIT $3`+lock+`)
-		RETURNING id, org_id, host, trace_attempts`, tx.timeArg(until), tx.timeArg(tx.now), limit)
+		RETURNING id, org_id, host, trace_attempts, takedown_status`, tx.timeArg(until), tx.timeArg(tx.now), limit)
 	if err != nil {
 		return nil, wrapErr(err, op, errMsgs{})
 	}
@@ -47,9 +50,11 @@ func (tx *Tx) ClaimTraces(ctx context.Context, limit int, lease time.Duration) (
 	var out []TraceClaim
 	for rows.Next() {
 		c := TraceClaim{Lease: until}
-		if err := rows.Scan(&c.ItemID, &c.OrgID, &c.Host, &c.Attempts); err != nil {
+		var td string
+		if err := rows.Scan(&c.ItemID, &c.OrgID, &c.Host, &c.Attempts, &td); err != nil {
 			return nil, wrapErr(err, op, errMsgs{})
 		}
+		c.Takedown = alliance.TakedownStatus(td)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
