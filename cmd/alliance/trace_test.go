@@ -223,7 +223,7 @@ func TestServeTraceFiles(t *testing.T) {
 func TestDemoIntake(t *testing.T) {
 	dsn := filepath.Join(t.TempDir(), "demo.db")
 	env := map[string]string{"ALLIANCE_DB": dsn}
-	node := startMain(t, env, "demo", "--demo-site", "127.0.0.1:0")
+	node := startMain(t, env, "demo", "--demo-site", "127.0.0.1:0", "--police-grace", "1s", "--recheck-interval", "1s")
 	c := apiClient{t: t, base: node.base, token: createToken(t, env, "analyst@se-hotline.example.org", "SE-HOTLINE", "analyst")}
 	items := waitItems(t, c)
 	site := regexp.MustCompile(`Demo site of generated images: (http://media\.demo\.test:(\d+))`).FindStringSubmatch(node.logs.String())
@@ -235,6 +235,7 @@ func TestDemoIntake(t *testing.T) {
 		t.Fatal(err)
 	}
 	testDemoMedia(t, c, site[1])
+	testDemoTakedown(t, c, site[1])
 
 	routes := map[string]string{}
 	duplicates := 0
@@ -406,5 +407,60 @@ func testDemoMedia(t *testing.T, c apiClient, site string) {
 	}
 	if w := []string{"image hashed " + demoBankName + "@0 " + demoBankName + "@0", "image hashed", "image hashed", "video deferred"}; !slices.Equal(summary, w) {
 		t.Errorf("demo page media: %q, want %q", summary, w)
+	}
+}
+
+// testDemoTakedown assesses the demo's unknown image and follows it to its
+// removal: the police grace passes, the signed notice reaches the demo
+// site's abuse webhook, the site removes the image, the re-check records it.
+func testDemoTakedown(t *testing.T, c apiClient, site string) {
+	t.Helper()
+	var page struct {
+		Items []struct {
+			ID  int64  `json:"id"`
+			URL string `json:"url"`
+		} `json:"items"`
+	}
+	if code := c.do("GET", "/api/v1/items?limit=500", nil, &page); code != http.StatusOK {
+		t.Fatalf("items: %d", code)
+	}
+	var id int64
+	for _, it := range page.Items {
+		if it.URL == site+"/noise/3.png" {
+			id = it.ID
+		}
+	}
+	if id == 0 {
+		t.Fatalf("no demo item for %s/noise/3.png", site)
+	}
+	var out map[string]any
+	body := map[string]any{"verdict": "baseline", "content_type": "image", "labels": map[string]string{"age_band": "unknown"}}
+	if code := c.do("POST", fmt.Sprintf("/api/v1/items/%d/assessments", id), body, &out); code != http.StatusCreated {
+		t.Fatalf("assess the demo image: %d %v", code, out)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var it struct {
+			Takedown struct {
+				Status string `json:"status"`
+			} `json:"takedown"`
+			Notices []struct {
+				Channel string `json:"channel"`
+				Status  string `json:"status"`
+			} `json:"notices"`
+		}
+		if code := c.do("GET", fmt.Sprintf("/api/v1/items/%d", id), nil, &it); code != http.StatusOK {
+			t.Fatalf("item: %d", code)
+		}
+		if it.Takedown.Status == "removed" {
+			if len(it.Notices) != 1 || it.Notices[0].Channel != "webhook" || it.Notices[0].Status != "sent" {
+				t.Errorf("demo notices: %+v", it.Notices)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo image is not removed after 60s: %+v", it)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
