@@ -21,9 +21,8 @@ import (
 )
 
 // screenshotEnv names a directory; when set, the browser tests save
-// web-home.png, web-countries.png, web-report.png, web-item.png and
-// web-assessed.png there for
-// people to look at.
+// web-home.png, web-countries.png, web-report.png, web-item.png,
+// web-assessed.png and web-stats.png there for people to look at.
 const screenshotEnv = "ALLIANCE_WEB_SCREENSHOTS"
 
 // csp is the policy the server puts on every response; the test applies it
@@ -278,4 +277,29 @@ func TestBrowserReport(t *testing.T) {
 		t.Errorf("police %q, %v; want SE-POLICE", police, err)
 	}
 	screenshot(t, ctx, "web-assessed.png")
+
+	// The takedown figures count the assessed item, charted and tabled;
+	// the filter form works without scripts.
+	step(t, ctx, "open the takedown figures",
+		chromedp.Click(chromedp.CSS(`nav a[href="/stats/takedown"]`)),
+		chromedp.WaitVisible(chromedp.ID("share-chart")),
+	)
+	items, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#figure-items .value")))
+	if err != nil || items != "1" {
+		t.Errorf("illegal items %q, %v; want 1", items, err)
+	}
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById('share-chart').getBoundingClientRect().width`))
+	if err != nil || width < 300 {
+		t.Errorf("the share chart is %v wide (%v)", width, err)
+	}
+	label, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('share-chart').getAttribute('role') + ' ' + document.getElementById('share-title').textContent`))
+	if err != nil || !strings.HasPrefix(label, "img Andel poster nedtagna") {
+		t.Errorf("the share chart's role and title: %q, %v", label, err)
+	}
+	screenshot(t, ctx, "web-stats.png")
+	step(t, ctx, "filter the figures",
+		chromedp.SendKeys(chromedp.ID("f-country"), "nl"),
+		chromedp.Submit(chromedp.ID("f-country")),
+		chromedp.WaitVisible(chromedp.ID("stats-empty")),
+	)
 }

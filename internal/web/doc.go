@@ -2,8 +2,9 @@
 // public pages (landing page, member countries, the report form), the login
 // form, the home page of each role and the intake pages of hotline and
 // police staff (reported items with their trace, route, takedown and
-// assessments, reports, the work queues, and the forms that assess an item
-// and place or clear a police hold). It owns
+// assessments, the notices sent to the host, reports, the work queues, the
+// forms that assess an item and place or clear a police hold, and the
+// takedown figures with their charts). It owns
 // the HTML templates, the stylesheet, the message catalogues, web sessions
 // and CSRF protection.
 //
@@ -21,7 +22,12 @@
 // maps the error codes those return to HTTP statuses and safe messages. It
 // only chooses which forms to show (an assessment form to the analysts of
 // the organisation an item is routed to, hold and clear to the police it
-// waits for); the app checks every post again.
+// waits for, the takedown figures' link to those the app lets see them);
+// the app checks every request again.
+//
+// Charts are inline SVG written by the templates: chart.go computes their
+// geometry (scales, axes, labels) in plain Go, and each chart has role="img",
+// a title and a description, and is followed by a table of its numbers.
 //
 // Translations live in locales/active.LANG.toml, read with go-i18n. Adding a
 // file adds a language; English is the fallback and the reference every other

@@ -71,6 +71,13 @@ const testHosts = "" +
 // organisation and a tracer that answers from testHosts with the bundled IP data.
 func newEnv(t *testing.T, db *store.DB, secure bool) *env {
 	t.Helper()
+	return newEnvWith(t, db, secure, nil)
+}
+
+// newEnvWith is newEnv with the app's options changed by opts first (nil
+// changes nothing), e.g. a short police grace period.
+func newEnvWith(t *testing.T, db *store.DB, secure bool, opts func(*app.Options)) *env {
+	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	res, err := trace.NewHostsResolver(strings.NewReader(testHosts), nil)
@@ -94,8 +101,12 @@ func newEnv(t *testing.T, db *store.DB, secure bool) *env {
 			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 		}})
 	t.Cleanup(f.Close)
-	a := app.New(app.Options{DB: db, Logger: log, HomeOrg: "SE-HOTLINE", Tracer: trace.NewTracer(res, ipdb),
-		Collector: media.NewCollector(f, media.Options{})})
+	o := app.Options{DB: db, Logger: log, HomeOrg: "SE-HOTLINE", Tracer: trace.NewTracer(res, ipdb),
+		Collector: media.NewCollector(f, media.Options{})}
+	if opts != nil {
+		opts(&o)
+	}
+	a := app.New(o)
 	h, err := web.New(a, web.Options{Logger: log, SecureCookies: secure, NodeName: "Sweden"})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)

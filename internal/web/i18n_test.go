@@ -88,6 +88,8 @@ func TestMessagesExist(t *testing.T) {
 		"ReportErrorURLLine", "ReportErrorURLs", "ReportErrorCategory", "ReportErrorDescription",
 		"ReportErrorEmail", "ReportErrorOther", "ReportWaitSeconds", "ReportWaitMinutes", "ReportResend",
 		"QueueTitle",
+		"NavStats", "StatsTitle", "Percent", "StatsUnknownCountry", "StatsNoRemovals",
+		"StatsBar1Day", "StatsBar3Days", "StatsBar7Days", "StatsBarMedian", "StatsBarP90",
 	} {
 		used[id] = true
 	}
@@ -101,21 +103,28 @@ func TestMessagesExist(t *testing.T) {
 		"ReportSource": {string(alliance.SourcePublic), string(alliance.SourceIndustry), string(alliance.SourceHotline)},
 		"TraceStatus": {string(alliance.TracePending), string(alliance.TraceOK), string(alliance.TraceNXDomain),
 			string(alliance.TraceTimeout), string(alliance.TraceNoData), string(alliance.TraceError)},
-		"FetchStatus":  {string(alliance.FetchPending), string(alliance.FetchFetched), string(alliance.FetchNotAccessible)},
-		"FetchReason":  {"dns", "refused", "timeout", "blocked", "too_large", "http_4xx", "http_5xx", "redirects", "tls", "error"},
-		"Known":        {string(alliance.KnownNone), string(alliance.KnownPartial), string(alliance.KnownAll)},
-		"MediumKind":   {string(alliance.MediumImage), string(alliance.MediumVideo), string(alliance.MediumOther)},
-		"MediumStatus": {string(alliance.MediumHashed), string(alliance.MediumFailed), string(alliance.MediumDeferred)},
-		"QueueKnown":   {string(alliance.KnownNone), string(alliance.KnownPartial), string(alliance.KnownAll)},
-		"QueueKind":    {string(app.QueueAssess), string(app.QueuePolice), string(app.QueueDisputed)},
-		"ContentType":  {string(alliance.ContentImage), string(alliance.ContentVideo), string(alliance.ContentOther)},
-		"Agreement":    {string(alliance.AgreementFirst), string(alliance.AgreementConfirm), string(alliance.AgreementDispute)},
+		"FetchStatus":   {string(alliance.FetchPending), string(alliance.FetchFetched), string(alliance.FetchNotAccessible)},
+		"FetchReason":   {"dns", "refused", "timeout", "blocked", "too_large", "http_4xx", "http_5xx", "redirects", "tls", "error"},
+		"Known":         {string(alliance.KnownNone), string(alliance.KnownPartial), string(alliance.KnownAll)},
+		"MediumKind":    {string(alliance.MediumImage), string(alliance.MediumVideo), string(alliance.MediumOther)},
+		"MediumStatus":  {string(alliance.MediumHashed), string(alliance.MediumFailed), string(alliance.MediumDeferred)},
+		"QueueKnown":    {string(alliance.KnownNone), string(alliance.KnownPartial), string(alliance.KnownAll)},
+		"QueueKind":     {string(app.QueueAssess), string(app.QueuePolice), string(app.QueueDisputed)},
+		"ContentType":   {string(alliance.ContentImage), string(alliance.ContentVideo), string(alliance.ContentOther)},
+		"Agreement":     {string(alliance.AgreementFirst), string(alliance.AgreementConfirm), string(alliance.AgreementDispute)},
+		"NoticeKind":    {"notice", "renotice"},
+		"NoticeChannel": {"email", "webhook"},
+		"NoticeStatus":  {"pending", "sent", "failed"},
 		// The values of the default label scheme that have names; others
 		// (A1, B2, …) are codes shown as they are.
 		"LabelValue": {"under_3", "3_to_12", "13_to_17", "unknown"},
 	}
 	for _, v := range alliance.Verdicts {
 		labels["Verdict"] = append(labels["Verdict"], string(v))
+	}
+	// The overall figures of the takedown page: each with its definition.
+	for _, f := range figureIDs {
+		used[f.msg], used[f.msg+"Def"] = true, true
 	}
 	for _, s := range alliance.TakedownStatuses {
 		labels["TakedownStatus"] = append(labels["TakedownStatus"], string(s))

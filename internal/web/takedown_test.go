@@ -87,7 +87,7 @@ func TestAssessAndPoliceForms(t *testing.T) {
 
 		page := ca.get(itemPath)
 		wantStatus(t, page, http.StatusOK)
-		wantContains(t, page.Body, `id="takedown"`, "Not assessed yet.", `id="assess-form"`, `id="verdict-baseline"`,
+		wantContains(t, page.Body, `id="takedown"`, "Not assessed yet.", `id="notices-none"`, "notices go to the host only for items assessed illegal", `id="assess-form"`, `id="verdict-baseline"`,
 			`<label for="verdict-not_accessible">Not accessible: nothing to assess</label>`,
 			`<select id="label-age_band" name="label_age_band"`, `<option value="A1">A1</option>`, `maxlength="4000"`)
 		wantLacks(t, page.Body, `id="hold-form"`, `id="assess-second"`, "<img")

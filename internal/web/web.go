@@ -44,7 +44,7 @@ type Options struct {
 func DefaultOptions() Options { return Options{SecureCookies: true} }
 
 // pageNames are the page templates, each rendered inside templates/base.html.
-var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue"}
+var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats"}
 
 // handler serves the UI.
 type handler struct {
@@ -99,6 +99,7 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 	pages.HandleFunc("POST /items/{id}/clear", h.clearHold)
 	pages.HandleFunc("GET /queue", h.queue)
 	pages.HandleFunc("GET /reports/{id}", h.reportPage)
+	pages.HandleFunc("GET /stats/takedown", h.takedownStats)
 	pages.HandleFunc("/", h.notFound)
 
 	root := http.NewServeMux()
@@ -186,6 +187,15 @@ func (h *handler) funcs(tr *translator) template.FuncMap {
 			return h[:8] + "…" + h[len(h)-8:]
 		},
 		"join": strings.Join,
+		// dur writes an optional duration ("2 d 4 h"; "–" when nil).
+		"dur": durationText,
+		// pct writes a share in 0..1 as a percentage in the reader's style.
+		"pct": func(share float64) string {
+			if tr == nil {
+				return percentValue(share)
+			}
+			return percentText(tr, share)
+		},
 	}
 }
 
@@ -287,6 +297,9 @@ func nav(r *http.Request, actor alliance.Actor) []navItem {
 	}
 	if actor.Can(alliance.PermViewReports) {
 		items = append(items, navItem{Label: "NavItems", URL: "/items"})
+	}
+	if canSeeStats(actor) {
+		items = append(items, navItem{Label: "NavStats", URL: "/stats/takedown"})
 	}
 	if actor.Anonymous() || actor.Can(alliance.PermSubmitReports) {
 		items = append(items, navItem{Label: "NavReport", URL: "/report"})
