@@ -138,6 +138,9 @@ type Item struct {
 	Assessments     []Assessment
 	TakedownHistory []TakedownEvent
 	Notices         []Notice
+	// Series are the victim-identification series the item is linked to;
+	// for actors who may not see series, only their owners and statuses.
+	Series []SeriesLink
 }
 
 // TraceStatus is the outcome of tracing an item's host.

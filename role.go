@@ -53,6 +53,8 @@ const (
 	PermManageBanks      Permission = "banks:manage"      // create, share, import and edit one's organisation's banks
 	PermMatch            Permission = "hashes:match"      // match hashes against banks owned by or shared with one's organisation
 	PermSupervise        Permission = "items:supervise"   // decide disputed assessments of one's organisation
+	PermViewSeries       Permission = "series:view"       // see victim-identification series (notes: police only)
+	PermManageSeries     Permission = "series:manage"     // create series, change their status, link items by hand
 )
 
 // permissions is the role × permission table. Keep it the only source of truth:
@@ -69,10 +71,10 @@ var permissions = map[Role][]Permission{
 	},
 	RolePolice: {
 		PermViewOwnOrg, PermViewOrganisation, PermCreateToken, PermViewReports, PermSubmitReports, PermHold,
-		PermManageBanks, PermMatch,
+		PermManageBanks, PermMatch, PermViewSeries, PermManageSeries,
 	},
 	RoleSecretariat: {
-		PermViewOwnOrg, PermViewOrganisation, PermCreateToken, PermViewAllCountries,
+		PermViewOwnOrg, PermViewOrganisation, PermCreateToken, PermViewAllCountries, PermViewSeries,
 	},
 	RoleAuditor: {
 		PermViewOwnOrg, PermViewOrganisation, PermViewAudit, PermVerifyAudit,

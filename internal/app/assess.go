@@ -292,3 +292,6 @@ func (a *App) clear(ctx context.Context, tx *store.Tx, it alliance.Item, actor a
 		To: alliance.TakedownPoliceCleared, ActorID: actor.UserID, Actor: actor.Label(), OrgCode: actor.OrgCode,
 		Reason: reason, SetHold: true, SetNext: true, Next: tx.Now()})
 }
+
+// LabelScheme returns the scheme of assessments' labels on this node.
+func (a *App) LabelScheme() alliance.LabelScheme { return a.labels }

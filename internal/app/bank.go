@@ -251,6 +251,10 @@ func (a *App) ImportEntries(ctx context.Context, bankRef string, src EntrySource
 			return err
 		}
 		res.Existing = res.Read - res.Added
+		// Series and identified victims named by the file come with it.
+		if err := a.syncBankSeries(ctx, tx, b); err != nil {
+			return err
+		}
 		return audit(ctx, tx, "bank.import", "bank",
 			fmt.Sprintf("%d read=%d added=%d existing=%d", b.ID, res.Read, res.Added, res.Existing))
 	})

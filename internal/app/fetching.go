@@ -132,6 +132,12 @@ func (a *App) FetchBatch(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		for _, o := range applied {
+			if o.Fetch.Status != alliance.FetchFetched {
+				continue
+			}
+			if err := a.linkMatchedSeries(ctx, tx, o); err != nil {
+				return err
+			}
 			if o.Known == alliance.KnownAll {
 				if err := a.inheritAssessment(ctx, tx, o); err != nil {
 					return err

@@ -79,6 +79,14 @@ func (a *App) Item(ctx context.Context, id int64) (alliance.Item, error) {
 		if it.TakedownHistory, err = tx.TakedownHistory(ctx, id); err != nil {
 			return err
 		}
+		if it.Series, err = tx.ItemSeries(ctx, id); err != nil {
+			return err
+		}
+		if !actor.Can(alliance.PermViewSeries) {
+			for i, l := range it.Series {
+				it.Series[i] = alliance.SeriesLink{Owner: l.Owner, Status: l.Status, DoNotDup: l.DoNotDup}
+			}
+		}
 		notices, err := tx.ItemNotices(ctx, id)
 		if err != nil {
 			return err

@@ -145,6 +145,21 @@ func (h *api) getItem(w http.ResponseWriter, r *http.Request) error {
 		out.RouteHistory[i] = newRouteJSON(&it.RouteHistory[i])
 	}
 	out.Media = newMediaJSON(it.Media)
+	out.Assessments = make([]assessmentJSON, len(it.Assessments))
+	for i := range it.Assessments {
+		out.Assessments[i] = newAssessmentJSON(&it.Assessments[i])
+	}
+	out.Deconfliction = newDeconflictionJSON(alliance.Decide(it.Series))
+	out.Notices = make([]noticeJSON, len(it.Notices))
+	for i, n := range it.Notices {
+		out.Notices[i] = noticeJSON{ID: n.ID, Kind: n.Kind, Channel: n.Channel, Recipient: n.Recipient, Subject: n.Subject,
+			Status: n.Status, Attempts: n.Attempts, LastError: n.LastError, CreatedAt: n.CreatedAt.UTC(),
+			SentAt: utcPtr(n.SentAt), NextAttemptAt: utcPtr(n.NextAt)}
+	}
+	out.TakedownHistory = make([]takedownEventJSON, len(it.TakedownHistory))
+	for i, e := range it.TakedownHistory {
+		out.TakedownHistory[i] = takedownEventJSON{From: string(e.From), To: string(e.To), Actor: e.Actor, Reason: e.Reason, At: e.At.UTC()}
+	}
 	return WriteJSON(w, http.StatusOK, out)
 }
 

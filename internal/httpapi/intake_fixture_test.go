@@ -194,6 +194,11 @@ type (
 		Known               string           `json:"known"`
 		KnownClassification map[string]any   `json:"known_classification"`
 		Media               []map[string]any `json:"media"`
+		Takedown            map[string]any   `json:"takedown"`
+		Assessments         []map[string]any `json:"assessments"`
+		TakedownHistory     []map[string]any `json:"takedown_history"`
+		Notices             []map[string]any `json:"notices"`
+		Deconfliction       map[string]any   `json:"deconfliction"`
 	}
 	reportOut struct {
 		ID           int64     `json:"id"`

@@ -65,14 +65,19 @@ type itemJSON struct {
 	// Known and KnownClassification appear once the item is fetched.
 	Known               string              `json:"known,omitempty"`
 	KnownClassification *classificationJSON `json:"known_classification,omitempty"`
+	Takedown            *takedownJSON       `json:"takedown,omitempty"`
 }
 
 // itemDetailJSON is a single item read: the item with every route decided
 // for it, oldest first.
 type itemDetailJSON struct {
 	itemJSON
-	RouteHistory []routeJSON  `json:"route_history"`
-	Media        []mediumJSON `json:"media"`
+	RouteHistory    []routeJSON         `json:"route_history"`
+	Media           []mediumJSON        `json:"media"`
+	Assessments     []assessmentJSON    `json:"assessments"`
+	TakedownHistory []takedownEventJSON `json:"takedown_history"`
+	Notices         []noticeJSON        `json:"notices"`
+	Deconfliction   *deconflictionJSON  `json:"deconfliction"`
 }
 
 func newItemJSON(it *alliance.Item) itemJSON {
@@ -101,6 +106,7 @@ func newItemJSON(it *alliance.Item) itemJSON {
 			ContentType: f.ContentType, Page: f.Page, Truncated: f.Truncated, Attempts: f.Attempts,
 			FetchedAt: f.FetchedAt.UTC()}
 	}
+	out.Takedown = newTakedownJSON(&it.Takedown)
 	out.Known = string(it.Known)
 	if c := it.KnownClassification; c != nil {
 		out.KnownClassification = &classificationJSON{Scheme: c.Scheme, Category: c.Category}

@@ -216,12 +216,22 @@ type QueueQuery struct {
 	Limit    int
 }
 
+// priority orders a queue for victim identification: new material first
+// (no match, no series), then material of series not yet identified, then
+// partially known material, then material of identified series.
+const priority = `CASE
+	WHEN EXISTS (SELECT 1 FROM item_series l JOIN series s ON s.id = l.series_id
+		WHERE l.item_id = i.id AND s.status IN ('identified', 'safeguarded')) THEN 3
+	WHEN EXISTS (SELECT 1 FROM item_series l WHERE l.item_id = i.id) THEN 1
+	WHEN i.known = 'partial' THEN 2
+	ELSE 0 END`
+
 // Queue returns the items waiting for an organisation.
 //
 // The analyst queue holds the routed items routed to the organisation that
 // nobody has assessed and that are not known (known items inherit their
-// classification and never reach an analyst): new material first (not yet
-// fetched, or unmatched), then partially known, oldest first within each.
+// classification and never reach an analyst), in priority order, oldest
+// first within each.
 // The police queue holds the items whose takedown notifies the organisation,
 // waiting for its decision (notified, or on hold), oldest first.
 func (tx *Tx) Queue(ctx context.Context, q QueueQuery) ([]alliance.Item, error) {
@@ -242,14 +252,14 @@ func (tx *Tx) Queue(ctx context.Context, q QueueQuery) ([]alliance.Item, error) 
 		} else {
 			cond += ` AND i.takedown_status IN ('police_notified', 'police_hold')`
 		}
-		order = ` ORDER BY i.police_notified_at, i.id`
+		order = ` ORDER BY ` + priority + `, i.police_notified_at, i.id`
 	case q.Disputed:
 		cond = `i.route_org = ` + arg(q.OrgCode) + ` AND i.disputed`
 		order = ` ORDER BY i.assessed_at, i.id`
 	default:
 		cond = `i.route_org = ` + arg(q.OrgCode) + ` AND i.status = 'routed' AND i.takedown_status = ''
 			AND (i.known IS NULL OR i.known <> 'known')`
-		order = ` ORDER BY CASE WHEN i.known = 'partial' THEN 1 ELSE 0 END, i.created_at, i.id`
+		order = ` ORDER BY ` + priority + `, i.created_at, i.id`
 	}
 	if q.Country != "" {
 		cond += ` AND i.country = ` + arg(q.Country)
