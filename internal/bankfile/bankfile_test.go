@@ -146,6 +146,38 @@ func TestVICSShapes(t *testing.T) {
 	}
 }
 
+func TestVICSHashSpellings(t *testing.T) {
+	md5a, sha256a, sha256b := strings.Repeat("ab", 16), strings.Repeat("5a", 32), strings.Repeat("a5", 32)
+	pdqa := strings.Repeat("0f", 32)
+	// VICS 2.0 puts hashes beyond MD5 and SHA1 in AlternativeHashes, as
+	// {"HashName", "HashValue"}; a field of the record wins over it.
+	doc := `{"@odata.context":"x#Media","value":[
+		{"MD5":"` + md5a + `","AlternativeHashes":[{"HashName":"PhotoDNA","HashValue":"AAAA"},
+			{"HashName":"SHA-256","HashValue":"` + sha256a + `","Extra":[1]},{"HashName":"pdq","HashValue":" ` + pdqa + ` "},
+			{"HashName":"Other","HashValue":"x"},{"HashName":"SHA1","HashValue":""}],"Category":1},
+		{"Sha_256":"` + sha256b + `","AlternativeHashes":[{"HashName":"SHA256","HashValue":"` + sha256a + `"}]},
+		{"AlternativeHashes":[{"HashName":"PhotoDNA","HashValue":"AAAA"}]},
+		{"AlternativeHashes":null,"SHA-256":"` + sha256a + `"}]}`
+	want := []Entry{
+		{Algorithm: MD5, Value: md5a, Category: "1", CategoryScheme: SchemeVICS},
+		{Algorithm: SHA256, Value: sha256a, Category: "1", CategoryScheme: SchemeVICS},
+		{Algorithm: PDQ, Value: pdqa, Profile: "hma", Category: "1", CategoryScheme: SchemeVICS},
+		{Algorithm: SHA256, Value: sha256b},
+		{Algorithm: SHA256, Value: sha256a},
+	}
+	got, err := readAll(t, NewVICSReader(strings.NewReader(doc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+	// Export keeps one spelling: "SHA256" as a field of the record.
+	if b := write(t, VICS, want[3:4]); !strings.Contains(string(b), `"SHA256":"`+strings.ToUpper(sha256b)+`"`) {
+		t.Errorf("export wrote %s", b)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	md5a := strings.Repeat("ab", 16)
 	for _, tc := range []struct {
@@ -166,6 +198,10 @@ func TestErrors(t *testing.T) {
 		{"vics bad bool", VICS, `{"value":[{"MD5":"` + md5a + `","VictimIdentified":"maybe"}]}`, "record 1: VictimIdentified"},
 		{"vics deep", VICS, `{"value":[{"MD5":"` + md5a + `","x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}]}`, "nested deeper"},
 		{"vics huge string", VICS, `{"value":[{"MD5":"` + strings.Repeat("a", 2<<20) + `"}]}`, "longer than"},
+		{"vics alternative hashes not a list", VICS, `{"value":[{"MD5":"` + md5a + `","AlternativeHashes":{}}]}`, "record 1: AlternativeHashes is not a list"},
+		{"vics alternative hash not an object", VICS, `{"value":[{"MD5":"` + md5a + `","AlternativeHashes":[1]}]}`, "record 1: an element of AlternativeHashes"},
+		{"vics alternative hash value", VICS, `{"value":[{"AlternativeHashes":[{"HashName":"MD5","HashValue":5}]}]}`, "record 1: AlternativeHashes HashValue is not a string"},
+		{"vics bad alternative md5", VICS, `{"value":[{"AlternativeHashes":[{"HashName":"MD5","HashValue":"xyz"}]}]}`, `record 1: MD5 "xyz"`},
 		{"vics trailing", VICS, `{"value":[]} {}`, "data after the end"},
 		{"csv no header", CSV, ``, "needs a header"},
 		{"csv unknown column", CSV, "algorithm,value,colour\n", `line 1: unknown column "colour"`},

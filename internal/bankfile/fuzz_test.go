@@ -78,6 +78,7 @@ func FuzzVICS(f *testing.F) {
 	seeds(f, VICS)
 	f.Add([]byte(`{"odata.metadata":"x#Cases","value":[{"CaseID":1,"Media":[{"MD5":"` + strings.Repeat("A", 32) + `","VictimIdentified":"1","Category":3}]}]}`))
 	f.Add([]byte(`{"value":[{"Media":{"a":[]},"SHA1":"` + strings.Repeat("0", 40) + `"}]}`))
+	f.Add([]byte(`{"value":[{"AlternativeHashes":[{"HashName":"SHA-256","HashValue":"` + strings.Repeat("0", 64) + `"},{"HashName":"PhotoDNA","HashValue":"AA"}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, VICS, data) })
 }
 

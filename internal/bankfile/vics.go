@@ -15,7 +15,10 @@ import (
 // elements are media records (the #Media hash-set shape) or cases with a
 // nested "Media" array of them (#Cases). Of a media record the reader
 // keeps MD5, SHA1, SHA256 and PDQ (one entry each, sharing the record's
-// metadata, in that order), Category (as found, scheme "vics"), Series and
+// metadata, in that order; a name may also be spelt with '-' or '_', as
+// "SHA-256", and a hash may come as {"HashName", "HashValue"} in the
+// record's "AlternativeHashes" list, where VICS 2.0 puts hashes beyond MD5
+// and SHA1; a field of the record wins over that list), Category (as found, scheme "vics"), Series and
 // VictimIdentified (a JSON boolean, or "true"/"false", "1"/"0",
 // "yes"/"no" as a string or number). Field names match in any case; other
 // fields (MediaID, PhotoDNA, MediaSize, DateUpdated, case fields …) are
@@ -256,34 +259,48 @@ func (v *vicsReader) object(inCase bool) error {
 
 type mediaRecord struct {
 	hashes   [4]string // by algRank
+	alt      [4]string // from AlternativeHashes, used where hashes has none
 	photoDNA bool
 	meta     Entry
 }
 
+// vicsHashKeys are the field names written for each algorithm. The reader
+// also takes them with a '-' or '_' ("SHA-256"), in any case.
 var vicsHashKeys = [4]string{"MD5", "SHA1", "SHA256", "PDQ"}
 var vicsAlgs = [4]string{MD5, SHA1, SHA256, PDQ}
+
+// vicsHashIndex returns the index in vicsHashKeys that name spells, or -1.
+func vicsHashIndex(name string) int {
+	name = strings.NewReplacer("-", "", "_", "").Replace(strings.TrimSpace(name))
+	for i, k := range vicsHashKeys {
+		if strings.EqualFold(name, k) {
+			return i
+		}
+	}
+	return -1
+}
 
 func (m *mediaRecord) field(v *vicsReader, n int, key string) error {
 	tok, err := v.dec.Token()
 	if err != nil {
 		return err
 	}
-	for i, k := range vicsHashKeys {
-		if strings.EqualFold(key, k) {
-			switch s := tok.(type) {
-			case nil:
-			case string:
-				m.hashes[i] = strings.TrimSpace(s)
-			default:
-				return recordErr(n, "%s is not a string", k)
-			}
-			return nil
+	if i := vicsHashIndex(key); i >= 0 {
+		switch s := tok.(type) {
+		case nil:
+		case string:
+			m.hashes[i] = strings.TrimSpace(s)
+		default:
+			return recordErr(n, "%s is not a string", key)
 		}
+		return nil
 	}
 	switch {
 	case strings.EqualFold(key, "PhotoDNA"):
 		m.photoDNA = tok != nil && tok != ""
 		return v.skipFrom(tok, 0)
+	case strings.EqualFold(key, "AlternativeHashes"):
+		return m.alternativeHashes(v, n, tok)
 	case strings.EqualFold(key, "Category"):
 		switch c := tok.(type) {
 		case nil:
@@ -314,6 +331,68 @@ func (m *mediaRecord) field(v *vicsReader, n int, key string) error {
 		return v.skipFrom(tok, 0)
 	}
 	return nil
+}
+
+// alternativeHashes reads a record's "AlternativeHashes", a list of
+// {"HashName", "HashValue"} objects, after its first token. VICS 2.0
+// carries hashes other than MD5 and SHA1 there (PhotoDNA, mostly); names
+// of our algorithms are kept, PhotoDNA noted, others skipped.
+func (m *mediaRecord) alternativeHashes(v *vicsReader, n int, tok json.Token) error {
+	if tok == nil {
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return recordErr(n, "AlternativeHashes is not a list")
+	}
+	for {
+		tok, err := v.dec.Token()
+		if err != nil {
+			return err
+		}
+		if tok == json.Delim(']') {
+			return nil
+		}
+		if tok != json.Delim('{') {
+			return recordErr(n, "an element of AlternativeHashes is not an object")
+		}
+		var name, value string
+		for {
+			tok, err := v.dec.Token()
+			if err != nil {
+				return err
+			}
+			if tok == json.Delim('}') {
+				break
+			}
+			key, _ := tok.(string)
+			if tok, err = v.dec.Token(); err != nil {
+				return err
+			}
+			s, isString := tok.(string)
+			switch {
+			case strings.EqualFold(key, "HashName") && isString:
+				name = s
+			case strings.EqualFold(key, "HashValue") && isString:
+				value = strings.TrimSpace(s)
+			case strings.EqualFold(key, "HashName") || strings.EqualFold(key, "HashValue"):
+				if tok != nil {
+					return recordErr(n, "AlternativeHashes %s is not a string", key)
+				}
+			default:
+				if err := v.skipFrom(tok, 2); err != nil {
+					return err
+				}
+			}
+		}
+		if value == "" {
+			continue
+		}
+		if i := vicsHashIndex(name); i >= 0 {
+			m.alt[i] = value
+		} else if strings.EqualFold(strings.TrimSpace(name), "PhotoDNA") {
+			m.photoDNA = true
+		}
+	}
 }
 
 // vicsBool reads a boolean as VICS files spell them.
@@ -348,6 +427,9 @@ func (m *mediaRecord) entries(v *vicsReader, n int) error {
 	}
 	v.pending = v.pending[:0]
 	for i, h := range m.hashes {
+		if h == "" {
+			h = m.alt[i]
+		}
 		if h == "" {
 			continue
 		}
