@@ -183,7 +183,9 @@ func (a *App) ImportEntries(ctx context.Context, bankRef string, src EntrySource
 		return ImportResult{}, err
 	}
 	var res ImportResult
-	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+	// On PostgreSQL the rows go in by COPY (see store.ImportTx).
+	err = a.db.InImportTx(ctx, func(itx *store.ImportTx) error {
+		tx := itx.Tx
 		b, err := a.ownBank(ctx, tx, actor, bankRef)
 		if err != nil {
 			return err
@@ -197,7 +199,7 @@ func (a *App) ImportEntries(ctx context.Context, bankRef string, src EntrySource
 		}
 		batch := make([]alliance.HashEntry, 0, importBatch)
 		flush := func() error {
-			if err := tx.UpsertBankEntries(ctx, b.ID, batch); err != nil {
+			if err := itx.AddBankEntries(ctx, b.ID, batch); err != nil {
 				return err
 			}
 			batch = batch[:0]
@@ -245,6 +247,9 @@ func (a *App) ImportEntries(ctx context.Context, bankRef string, src EntrySource
 			}
 		}
 		if err := flush(); err != nil {
+			return err
+		}
+		if err := itx.FlushBankEntries(ctx); err != nil {
 			return err
 		}
 		if res.Added, err = tx.LogNewBankEntries(ctx, b.ID, maxID); err != nil {

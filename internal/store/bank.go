@@ -190,6 +190,17 @@ func (tx *Tx) UpsertBankEntries(ctx context.Context, bankID int64, entries []all
 	return nil
 }
 
+// bankEntryUpdate is the SET clause of the bank entry upserts: an entry
+// imported again keeps its details where the new record leaves them empty.
+const bankEntryUpdate = `
+		last_seen = excluded.last_seen,
+		profile = COALESCE(NULLIF(excluded.profile, ''), bank_entries.profile),
+		category = COALESCE(NULLIF(excluded.category, ''), bank_entries.category),
+		category_scheme = COALESCE(NULLIF(excluded.category_scheme, ''), bank_entries.category_scheme),
+		series = COALESCE(NULLIF(excluded.series, ''), bank_entries.series),
+		victim_identified = COALESCE(excluded.victim_identified, bank_entries.victim_identified),
+		source = COALESCE(NULLIF(excluded.source, ''), bank_entries.source)`
+
 func (tx *Tx) upsertBankEntries(ctx context.Context, bankID int64, entries []alliance.HashEntry) error {
 	// PostgreSQL refuses to update one row twice in a statement: keep the
 	// last of repeated entries.
@@ -223,14 +234,7 @@ func (tx *Tx) upsertBankEntries(ctx context.Context, bankID int64, entries []all
 			victim, e.Source, now, now, e.AddedBy, true)
 		rows++
 	}
-	sb.WriteString(` ON CONFLICT (bank_id, algorithm, value) DO UPDATE SET
-		last_seen = excluded.last_seen,
-		profile = COALESCE(NULLIF(excluded.profile, ''), bank_entries.profile),
-		category = COALESCE(NULLIF(excluded.category, ''), bank_entries.category),
-		category_scheme = COALESCE(NULLIF(excluded.category_scheme, ''), bank_entries.category_scheme),
-		series = COALESCE(NULLIF(excluded.series, ''), bank_entries.series),
-		victim_identified = COALESCE(excluded.victim_identified, bank_entries.victim_identified),
-		source = COALESCE(NULLIF(excluded.source, ''), bank_entries.source)`)
+	sb.WriteString(` ON CONFLICT (bank_id, algorithm, value) DO UPDATE SET ` + bankEntryUpdate)
 	_, err := tx.execBulk(ctx, sb.String(), args...)
 	return wrapErr(err, fmt.Sprintf("upsert %d entries into bank %d", rows, bankID), errMsgs{})
 }
