@@ -25,6 +25,8 @@ var bankVerbs = []struct{ name, synopsis string }{
 	{"import", "bank import --db DSN --bank ORG/NAME [--format vics|csv|hma] FILE|-"},
 	{"export", "bank export --db DSN --bank ORG/NAME --format vics|csv|hma [--out FILE]"},
 	{"list", "bank list --db DSN"},
+	{"disable", "bank disable --db DSN --bank ORG/NAME --entry ID"},
+	{"enable", "bank enable --db DSN --bank ORG/NAME --entry ID"},
 }
 
 // bank manages hash banks on the database, as the node itself: the
@@ -48,6 +50,8 @@ func (m *Main) bank(ctx context.Context, args []string) error {
 			return m.bankImport(ctx, v.synopsis, rest)
 		case "export":
 			return m.bankExport(ctx, v.synopsis, rest)
+		case "disable", "enable":
+			return m.bankSetActive(ctx, v.synopsis, rest, verb == "enable")
 		default:
 			return m.bankList(ctx, v.synopsis, rest)
 		}
@@ -143,6 +147,48 @@ func (m *Main) bankShare(ctx context.Context, synopsis string, args []string) er
 			return notFoundBank(err, *ref)
 		}
 		fmt.Fprintf(m.Stdout, "shared bank %s with %s\n", *ref, code)
+		return nil
+	})
+}
+
+// bankSetActive disables an entry (it stops matching) or enables it again.
+func (m *Main) bankSetActive(ctx context.Context, synopsis string, args []string, active bool) error {
+	verb := "disable"
+	if active {
+		verb = "enable"
+	}
+	fs := m.flagSet("bank "+verb, synopsis)
+	cfg, err := m.loadConfig(fs, args, config.Default(), "db")
+	if err != nil {
+		return err
+	}
+	ref := fs.String("bank", "", "the bank, as ORG-CODE/name (required)")
+	var id int64
+	fs.Func("entry", "id of the entry, as lookups report it (entry_id) (required)", func(s string) error {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("not an entry id: %q", s)
+		}
+		id = n
+		return nil
+	})
+	if err := parse(fs, args, false); err != nil {
+		return err
+	}
+	entry := ""
+	if id > 0 {
+		entry = strconv.FormatInt(id, 10)
+	}
+	if err := m.required(fs, [2]string{"bank", *ref}, [2]string{"entry", entry}); err != nil {
+		return err
+	}
+	return m.asSystem(ctx, cfg, func(a *app.App, sctx context.Context) error {
+		if err := a.SetEntryActive(sctx, *ref, id, active); alliance.ErrorCode(err) == alliance.ENOTFOUND {
+			return fmt.Errorf("no entry %d in bank %q (give ORG-CODE/name; see alliance bank list)", id, *ref)
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "%sd entry %d of bank %s\n", verb, id, *ref)
 		return nil
 	})
 }

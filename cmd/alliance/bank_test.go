@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"alliance"
 	"alliance/internal/bankfile"
+	"alliance/internal/store"
 )
 
 // bankTestCSV returns a CSV bank file of n random PDQ and MD5 entries, and
@@ -129,6 +131,28 @@ func TestBankCommands(t *testing.T) {
 				t.Errorf("the copy has %d entries, want the %d of the original", len(got), len(set))
 			}
 
+			// Entry 1 off and on again; the database says so each time.
+			active := func() bool {
+				t.Helper()
+				db, err := store.Open(t.Context(), dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				var e alliance.HashEntry
+				err = db.InReadTx(t.Context(), func(tx *store.Tx) (err error) { e, err = tx.BankEntry(t.Context(), 1); return err })
+				if err != nil {
+					t.Fatal(err)
+				}
+				return e.Active
+			}
+			if out := mustRun("", "disable", "--bank", "SE-HOTLINE/known", "--entry", "1"); !strings.Contains(out, "disabled entry 1") || active() {
+				t.Errorf("disable: %s (active %t)", out, active())
+			}
+			if out := mustRun("", "enable", "--bank", "SE-HOTLINE/known", "--entry", "1"); !strings.Contains(out, "enabled entry 1") || !active() {
+				t.Errorf("enable: %s (active %t)", out, active())
+			}
+
 			fails := []struct {
 				name string
 				args []string
@@ -140,6 +164,8 @@ func TestBankCommands(t *testing.T) {
 				{"duplicate name", []string{"create", "--org", "SE-HOTLINE", "--name", "known"}, `already has a bank named "known"`},
 				{"unknown org", []string{"create", "--org", "XX-HOTLINE", "--name", "b"}, `unknown organisation "XX-HOTLINE"`},
 				{"missing file", []string{"import", "--bank", "SE-HOTLINE/known", filepath.Join(dir, "none.csv")}, "none.csv"},
+				{"unknown entry", []string{"disable", "--bank", "SE-HOTLINE/known", "--entry", "999999"}, `no entry 999999 in bank "SE-HOTLINE/known"`},
+				{"entry of another bank", []string{"enable", "--bank", "NL-HOTLINE/copy", "--entry", "1"}, `no entry 1 in bank "NL-HOTLINE/copy"`},
 			}
 			for _, f := range fails {
 				t.Run(f.name, func(t *testing.T) {
@@ -172,6 +198,8 @@ func TestBankUsage(t *testing.T) {
 		{"export without format", []string{"bank", "export", "--bank", "SE-HOTLINE/x"}, exitUsage, "--format is required"},
 		{"share without org", []string{"bank", "share", "--bank", "SE-HOTLINE/x"}, exitUsage, "--org is required"},
 		{"list stray argument", []string{"bank", "list", "x"}, exitUsage, `unexpected argument "x"`},
+		{"disable without entry", []string{"bank", "disable", "--bank", "SE-HOTLINE/x"}, exitUsage, "--entry is required"},
+		{"enable bad entry", []string{"bank", "enable", "--bank", "SE-HOTLINE/x", "--entry", "x"}, exitUsage, "not an entry id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,7 +48,8 @@ func (a *App) AuditEvents(ctx context.Context, after int64, limit int) ([]allian
 
 // Housekeeping removes what has expired: web sessions; reporters' contact
 // e-mails past alliance.ContactRetention (with a "contact.purge" audit row
-// saying how many); idempotency keys older than a day. It is the node's own
+// saying how many); idempotency keys older than a day; bank imports that
+// nothing will finish (FailStaleImports). It is the node's own
 // work and acts as the system actor.
 func (a *App) Housekeeping(ctx context.Context) error {
 	ctx = alliance.NewContextWithActor(ctx, alliance.SystemActor)
@@ -72,7 +73,11 @@ func (a *App) Housekeeping(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("app: housekeeping: %w", err)
 	}
+	imports, err := a.FailStaleImports(ctx)
+	if err != nil {
+		return fmt.Errorf("app: housekeeping: %w", err)
+	}
 	a.log.InfoContext(ctx, "housekeeping done", "expired_sessions", sessions, "purged_contacts", contacts,
-		"expired_idempotency_keys", keys)
+		"expired_idempotency_keys", keys, "stale_bank_imports", imports)
 	return nil
 }

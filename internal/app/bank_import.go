@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"time"
 
 	"alliance"
 	"alliance/internal/bankfile"
@@ -18,6 +19,23 @@ import (
 // BankImport is a bank file import run in the background (see StartImport).
 // While it runs, RecordsRead is the records read so far in this process.
 type BankImport = store.BankImport
+
+// Housekeeping gives up on an import left unfinished (see FailStaleImports)
+// after these. An upload holds its request for as long as it takes, but a
+// bank file arriving for an hour has stalled. A job attempt is cut off at
+// an hour (jobs.bankImportTimeout) and its retries follow within minutes,
+// or within about an hour when River rescues the job of a process that
+// died; three hours after its last start nothing is coming back for it.
+const (
+	importUploadTimeout = time.Hour
+	importJobTimeout    = 3 * time.Hour
+)
+
+// The errors recorded on the imports FailStaleImports gives up on.
+const (
+	importUploadGone = "The upload did not finish."
+	importJobGone    = "The import job gave up before the import finished."
+)
 
 // importChunk is the size of the pieces an uploaded bank file is staged in:
 // large enough that a file of 10^7 hashes is a few hundred rows, small
@@ -291,4 +309,40 @@ func (a *App) abandonImport(ctx context.Context, imp *BankImport, cause error) {
 	if err != nil {
 		a.log.ErrorContext(ctx, "abandon bank import", "import", imp.ID, "err", err)
 	}
+}
+
+// FailStaleImports records as failed, and drops the staged files of, the
+// imports that nothing will finish: an upload whose process died, queued
+// for importUploadTimeout without its file complete ("The upload did not
+// finish."), and an import queued or running importJobTimeout after its
+// last start (or its creation) whose job was discarded, cancelled or lost
+// ("The import job gave up…"). Each is audited as "bank.import.failed". It
+// returns how many; Housekeeping calls it as the system actor.
+func (a *App) FailStaleImports(ctx context.Context) (int, error) {
+	if _, err := require(ctx, alliance.PermManageBanks); err != nil {
+		return 0, err
+	}
+	var stale []store.StaleBankImport
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		now := tx.Now()
+		var err error
+		stale, err = tx.FailStaleBankImports(ctx, now.Add(-importUploadTimeout), now.Add(-importJobTimeout),
+			importUploadGone, importJobGone)
+		if err != nil {
+			return err
+		}
+		for _, s := range stale {
+			if err := audit(ctx, tx, "bank.import.failed", "bank_import", strconv.FormatInt(s.ID, 10)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("app: fail stale bank imports: %w", err)
+	}
+	for _, s := range stale {
+		a.log.WarnContext(ctx, "bank import given up", "import_id", s.ID, "uploaded", s.Uploaded)
+	}
+	return len(stale), nil
 }

@@ -9,8 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"alliance"
+	"alliance/internal/app"
 	"alliance/internal/bankfile"
 	"alliance/internal/store"
 	"alliance/internal/testutil"
@@ -184,6 +186,122 @@ func TestBankImportInterruptedUpload(t *testing.T) {
 		}
 		if c := len(e.entries(t, e.se, "known")); c != 0 {
 			t.Errorf("%d entries after an interrupted upload, want 0", c)
+		}
+	})
+}
+
+func TestHousekeepingFailsStaleImports(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+		clock := testutil.NewFixedClock(t0)
+		a := newApp(t, db, clock)
+		u := addUser(t, a, "se-analyst@example.com", "SE-HOTLINE", "analyst")
+		se := alliance.NewContextWithActor(ctx, u.Actor())
+		if _, err := a.CreateBank(se, app.BankInput{Name: "known"}); err != nil {
+			t.Fatal(err)
+		}
+		a.SetBankImportEnqueuer(func(context.Context, *sql.Tx, int64) error { return nil }) // a job that never runs
+		file := csvFile(rand.New(rand.NewPCG(9, 10)), 10)
+		start := func() int64 {
+			t.Helper()
+			imp, err := a.StartImport(se, "known", bankfile.CSV, strings.NewReader(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return imp.ID
+		}
+
+		// An upload whose process died after its first chunk: queued, no job.
+		var cutOff int64
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			org, err := tx.OrganisationByCode(ctx, "SE-HOTLINE")
+			if err != nil {
+				return err
+			}
+			b, err := tx.BankByName(ctx, org.ID, "known")
+			if err != nil {
+				return err
+			}
+			imp := store.BankImport{BankID: b.ID, OrgID: org.ID, Format: "csv"}
+			if err := tx.CreateBankImport(ctx, &imp); err != nil {
+				return err
+			}
+			cutOff = imp.ID
+			return tx.AddBankImportChunk(ctx, imp.ID, 0, []byte(file[:20]))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		neverRun := start() // staged and queued; its job was discarded or cancelled before it ran
+		done := start()
+		if err := a.RunImport(sys(ctx), done); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(2 * time.Hour)
+		lateStart := start() // staged, then its job started and was lost
+		if err := db.InTx(ctx, func(tx *store.Tx) error { _, err := tx.StartBankImport(ctx, lateStart); return err }); err != nil {
+			t.Fatal(err)
+		}
+
+		type want struct {
+			status, err string
+			chunks      int
+		}
+		check := func(when string, wants map[int64]want) {
+			t.Helper()
+			for id, w := range wants {
+				imp, err := a.ImportStatus(sys(ctx), id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if imp.Status != w.status || !strings.HasPrefix(imp.Error, w.err) || stagedChunks(t, db, id) != w.chunks {
+					t.Errorf("%s: import %d is %s (%q) with %d chunks; want %s (%q…) with %d",
+						when, id, imp.Status, imp.Error, stagedChunks(t, db, id), w.status, w.err, w.chunks)
+				}
+				if w.status == store.ImportFailed && imp.FinishedAt == nil {
+					t.Errorf("%s: failed import %d has no finish time", when, id)
+				}
+			}
+		}
+		housekeep := func(at time.Duration) {
+			t.Helper()
+			clock.Set(t0.Add(at))
+			if err := a.Housekeeping(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		housekeep(2 * time.Hour)
+		check("after 2h", map[int64]want{
+			cutOff:    {store.ImportFailed, "The upload did not finish.", 0},
+			neverRun:  {store.ImportQueued, "", 1},
+			lateStart: {store.ImportRunning, "", 1},
+			done:      {store.ImportDone, "", 0},
+		})
+		housekeep(3*time.Hour + time.Minute)
+		check("after 3h", map[int64]want{
+			neverRun:  {store.ImportFailed, "The import job gave up", 0},
+			lateStart: {store.ImportRunning, "", 1},
+		})
+		housekeep(5*time.Hour + time.Minute)
+		check("after 5h", map[int64]want{
+			lateStart: {store.ImportFailed, "The import job gave up", 0},
+			done:      {store.ImportDone, "", 0},
+		})
+		// A job that comes back after all finds its import finished.
+		if err := a.RunImport(sys(ctx), lateStart); err != nil {
+			t.Fatal(err)
+		}
+		check("after a late job", map[int64]want{lateStart: {store.ImportFailed, "The import job gave up", 0}})
+		var failed int
+		for _, s := range auditActions(t, db) {
+			if strings.Contains(s, " bank.import.failed ") {
+				failed++
+			}
+		}
+		if failed != 3 {
+			t.Errorf("%d bank.import.failed audit events, want 3", failed)
 		}
 	})
 }

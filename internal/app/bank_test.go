@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -122,7 +123,11 @@ func TestImportTwiceStaysOne(t *testing.T) {
 			t.Fatalf("second import %+v", res)
 		}
 		got := e.entries(t, e.se, "known")
-		if len(got) != 4 || got[0].Category != "c" || !got[0].Active {
+		// Ids follow the file on SQLite, the hashes on PostgreSQL (COPY).
+		first := slices.IndexFunc(got, func(x alliance.HashEntry) bool {
+			return strings.HasPrefix(lines[0], "pdq,"+hex.EncodeToString(x.Value)+",")
+		})
+		if len(got) != 4 || first < 0 || got[first].Category != "c" || !got[first].Active {
 			t.Fatalf("entries after two imports: %+v", got)
 		}
 		banks, err := e.a.Banks(e.se)
@@ -283,7 +288,23 @@ func TestMatchFollowsChanges(t *testing.T) {
 		if err := e.a.SetEntryActive(e.se, "", ids[0].ID, true); err != nil {
 			t.Fatal(err)
 		}
+		if n := count(e.a); n != 1 {
+			t.Fatalf("%d matches right after re-enabling one entry, want 1", n)
+		}
 		waitFor(t, "other process sees the re-enabled entry", func() bool { return count(other) == 1 })
+		// Enabling an active entry changes nothing and records nothing.
+		if err := e.a.SetEntryActive(e.se, "known", ids[0].ID, true); err != nil {
+			t.Fatal(err)
+		}
+		var enables int
+		for _, a := range auditActions(t, db) {
+			if strings.HasSuffix(a, " bank.entry.enable bank_entry") {
+				enables++
+			}
+		}
+		if enables != 1 {
+			t.Errorf("%d bank.entry.enable audit events, want 1", enables)
+		}
 		if err := e.a.SetEntryActive(e.nl, "", ids[0].ID, false); alliance.ErrorCode(err) != alliance.ENOTFOUND {
 			t.Fatalf("other organisation disabling: %v, want not found", err)
 		}

@@ -72,6 +72,7 @@ var routes = []route{
 	{"GET /api/v1/bank-imports/{id}", (*api).getBankImport},
 	{"GET /api/v1/banks/{name}/export", (*api).exportBank},
 	{"POST /api/v1/banks/{name}/entries/{id}/disable", (*api).disableEntry},
+	{"POST /api/v1/banks/{name}/entries/{id}/enable", (*api).enableEntry},
 }
 
 // api is the handler returned by New.

@@ -293,15 +293,25 @@ func (h *api) exportBank(w http.ResponseWriter, r *http.Request) error {
 
 // disableEntry answers POST /api/v1/banks/{name}/entries/{id}/disable.
 func (h *api) disableEntry(w http.ResponseWriter, r *http.Request) error {
+	return h.setEntryActive(w, r, false)
+}
+
+// enableEntry answers POST /api/v1/banks/{name}/entries/{id}/enable.
+func (h *api) enableEntry(w http.ResponseWriter, r *http.Request) error {
+	return h.setEntryActive(w, r, true)
+}
+
+// setEntryActive switches the entry named by the path on or off.
+func (h *api) setEntryActive(w http.ResponseWriter, r *http.Request, active bool) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	if err := h.app.SetEntryActive(r.Context(), r.PathValue("name"), id, false); err != nil {
+	if err := h.app.SetEntryActive(r.Context(), r.PathValue("name"), id, active); err != nil {
 		return err
 	}
 	return WriteJSON(w, http.StatusOK, struct {
 		EntryID int64 `json:"entry_id"`
 		Active  bool  `json:"active"`
-	}{id, false})
+	}{id, active})
 }

@@ -127,6 +127,27 @@ func TestBanksAndMatch(t *testing.T) {
 		if len(res.Results[0].Matches) != 0 {
 			t.Errorf("disabled entry still matches: %+v", res.Results[0])
 		}
+		var state struct {
+			EntryID int64 `json:"entry_id"`
+			Active  bool  `json:"active"`
+		}
+		w = in.do(t, request{method: http.MethodPost, auth: se,
+			path: fmt.Sprintf("/api/v1/banks/known/entries/%d/enable", m.EntryID)})
+		if w.Code != http.StatusOK {
+			t.Fatalf("enable: %d %s", w.Code, w.Body)
+		}
+		if decodeBody(t, w, &state); state.EntryID != m.EntryID || !state.Active {
+			t.Errorf("enable answered %+v", state)
+		}
+		w = in.do(t, request{method: http.MethodPost, path: "/api/v1/match", auth: se, body: match})
+		decodeBody(t, w, &res)
+		if len(res.Results[0].Matches) != 1 || res.Results[0].Matches[0].EntryID != m.EntryID {
+			t.Errorf("re-enabled entry does not match: %+v", res.Results[0])
+		}
+		if w := in.do(t, request{method: http.MethodPost, auth: nl,
+			path: fmt.Sprintf("/api/v1/banks/known/entries/%d/enable", m.EntryID)}); w.Code != http.StatusNotFound {
+			t.Errorf("enable by another organisation: %d", w.Code)
+		}
 	})
 }
 

@@ -122,3 +122,76 @@ func (tx *Tx) CountBankImportChunks(ctx context.Context, importID int64) (int, e
 	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM bank_import_chunks WHERE import_id = $1`, importID).Scan(&n)
 	return n, wrapErr(err, fmt.Sprintf("count chunks of import %d", importID), errMsgs{})
 }
+
+// StaleBankImport is an unfinished import that FailStaleBankImports gave up on.
+type StaleBankImport struct {
+	ID int64
+	// Uploaded is whether its file was completely staged (and its job
+	// queued); false means the upload itself never finished.
+	Uploaded bool
+}
+
+// FailStaleBankImports records as failed, and deletes the staged files of,
+// the imports left unfinished by a process or job that is gone: queued
+// imports created before uploadBefore whose upload never completed (no
+// "bank.import.start" audit event, which commits with the last chunk and
+// the job), and queued or running imports whose last start, or creation
+// when they never started, is before jobBefore. Each gets the error
+// message of its kind, uploadMsg or jobMsg. An import finished meanwhile by
+// its job is left as it is.
+func (tx *Tx) FailStaleBankImports(ctx context.Context, uploadBefore, jobBefore time.Time, uploadMsg, jobMsg string) ([]StaleBankImport, error) {
+	const op = "fail stale bank imports"
+	// The audit lookup runs only for the rare queued imports past the
+	// upload timeout; imports are few, so bank_imports needs no index here.
+	rows, err := tx.query(ctx, `SELECT i.id, EXISTS (SELECT 1 FROM audit_events a
+			WHERE a.action = 'bank.import.start' AND a.object_type = 'bank_import'
+			AND a.object_id = CAST(i.id AS TEXT))
+		FROM bank_imports i
+		WHERE (i.status = $1 AND i.started_at IS NULL AND i.created_at < $3)
+			OR (i.status IN ($1, $2) AND COALESCE(i.started_at, i.created_at) < $4)
+		ORDER BY i.id`,
+		ImportQueued, ImportRunning, tx.timeArg(uploadBefore), tx.timeArg(jobBefore))
+	if err != nil {
+		return nil, wrapErr(err, op, errMsgs{})
+	}
+	var stale []StaleBankImport
+	for rows.Next() {
+		var s StaleBankImport
+		if err := rows.Scan(&s.ID, &s.Uploaded); err != nil {
+			rows.Close()
+			return nil, wrapErr(err, op, errMsgs{})
+		}
+		stale = append(stale, s)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, wrapErr(err, op, errMsgs{})
+	}
+	out := stale[:0]
+	for _, s := range stale {
+		msg := uploadMsg
+		if s.Uploaded {
+			msg = jobMsg
+		}
+		// Status is checked again in case the job finished it meanwhile; a
+		// staged import not yet past jobBefore is still waiting for its job.
+		res, err := tx.exec(ctx, `UPDATE bank_imports SET status = $2, error = $3, finished_at = $4
+			WHERE id = $1 AND status IN ($5, $6) AND ($7 OR COALESCE(started_at, created_at) < $8)`,
+			s.ID, ImportFailed, msg, tx.timeArg(tx.now), ImportQueued, ImportRunning, !s.Uploaded, tx.timeArg(jobBefore))
+		if err != nil {
+			return nil, wrapErr(err, fmt.Sprintf("%s: import %d", op, s.ID), errMsgs{})
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return nil, wrapErr(err, fmt.Sprintf("%s: import %d", op, s.ID), errMsgs{})
+			}
+			continue
+		}
+		if _, err := tx.exec(ctx, `DELETE FROM bank_import_chunks WHERE import_id = $1`, s.ID); err != nil {
+			return nil, wrapErr(err, fmt.Sprintf("%s: delete staged file of import %d", op, s.ID), errMsgs{})
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
