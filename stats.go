@@ -125,3 +125,60 @@ func GroupTakedownFigures(samples []TakedownSample, now time.Time) (byCountry, b
 	slices.SortFunc(byNetwork, order)
 	return byCountry, byNetwork
 }
+
+// SeriesSample is what the series figures need of one series.
+type SeriesSample struct {
+	Country      string // of the owning agency
+	FirstSeenAt  time.Time
+	IdentifiedAt *time.Time
+}
+
+// SeriesYear is one country's victim-identification figures of one year.
+type SeriesYear struct {
+	Country    string
+	Year       int
+	New        int // series first seen in the year
+	Identified int // series identified in the year
+	// MedianToIdentify is the median time from first sighting to
+	// identification of the series identified in the year.
+	MedianToIdentify *time.Duration
+	// Growth is Identified against the year before, as a share (0.1 is
+	// +10%, target 1's goal); nil when the year before identified none.
+	Growth *float64
+}
+
+// ComputeSeriesYears computes the yearly figures per country, by country
+// and year.
+func ComputeSeriesYears(samples []SeriesSample) []SeriesYear {
+	type key struct {
+		cc   string
+		year int
+	}
+	years := map[key]*SeriesYear{}
+	toIdentify := map[key][]time.Duration{}
+	get := func(k key) *SeriesYear {
+		if years[k] == nil {
+			years[k] = &SeriesYear{Country: k.cc, Year: k.year}
+		}
+		return years[k]
+	}
+	for _, s := range samples {
+		get(key{s.Country, s.FirstSeenAt.UTC().Year()}).New++
+		if s.IdentifiedAt != nil {
+			k := key{s.Country, s.IdentifiedAt.UTC().Year()}
+			get(k).Identified++
+			toIdentify[k] = append(toIdentify[k], max(s.IdentifiedAt.Sub(s.FirstSeenAt), 0))
+		}
+	}
+	out := make([]SeriesYear, 0, len(years))
+	for k, y := range years {
+		y.MedianToIdentify = percentile(toIdentify[k], 50)
+		if prev, ok := years[key{k.cc, k.year - 1}]; ok && prev.Identified > 0 {
+			g := float64(y.Identified-prev.Identified) / float64(prev.Identified)
+			y.Growth = &g
+		}
+		out = append(out, *y)
+	}
+	slices.SortFunc(out, func(a, b SeriesYear) int { return cmp.Or(cmp.Compare(a.Country, b.Country), cmp.Compare(a.Year, b.Year)) })
+	return out
+}

@@ -42,3 +42,29 @@ func TestTakedownFigures(t *testing.T) {
 		t.Errorf("groups: %+v / %+v", byCountry, byNetwork)
 	}
 }
+
+func TestSeriesYears(t *testing.T) {
+	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, time.UTC) }
+	p := func(t time.Time) *time.Time { return &t }
+	ys := ComputeSeriesYears([]SeriesSample{
+		{Country: "SE", FirstSeenAt: d(2025, 1, 1), IdentifiedAt: p(d(2025, 1, 11))},
+		{Country: "SE", FirstSeenAt: d(2025, 6, 1), IdentifiedAt: p(d(2026, 1, 1))},
+		{Country: "SE", FirstSeenAt: d(2026, 1, 1), IdentifiedAt: p(d(2026, 1, 3))},
+		{Country: "SE", FirstSeenAt: d(2026, 2, 1)},
+		{Country: "NL", FirstSeenAt: d(2026, 3, 1)},
+	})
+	if len(ys) != 3 {
+		t.Fatalf("%+v", ys)
+	}
+	nl, se25, se26 := ys[0], ys[1], ys[2]
+	if nl.Country != "NL" || nl.New != 1 || nl.Identified != 0 || nl.MedianToIdentify != nil || nl.Growth != nil {
+		t.Errorf("NL 2026: %+v", nl)
+	}
+	if se25.New != 2 || se25.Identified != 1 || *se25.MedianToIdentify != 10*24*time.Hour || se25.Growth != nil {
+		t.Errorf("SE 2025: %+v", se25)
+	}
+	// 2026: two identified (one first seen in 2025), +100% on 2025.
+	if se26.New != 2 || se26.Identified != 2 || se26.Growth == nil || *se26.Growth != 1.0 {
+		t.Errorf("SE 2026: %+v", se26)
+	}
+}

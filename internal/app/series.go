@@ -475,3 +475,24 @@ func (a *App) syncBankSeries(ctx context.Context, tx *store.Tx, b alliance.Bank)
 	}
 	return nil
 }
+
+// SeriesFigures are the victim-identification figures per country (of the
+// owning agency) and year: new series, series identified, the median time
+// from first sighting to identification, and the growth of identifications
+// against the year before (target 1: +10% a year). They need
+// PermViewSeries; they hold counts only.
+func (a *App) SeriesFigures(ctx context.Context) ([]alliance.SeriesYear, error) {
+	if _, err := require(ctx, alliance.PermViewSeries); err != nil {
+		return nil, err
+	}
+	var samples []alliance.SeriesSample
+	err := a.db.InReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		samples, err = tx.SeriesSamples(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: series figures: %w", err)
+	}
+	return alliance.ComputeSeriesYears(samples), nil
+}

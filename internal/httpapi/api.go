@@ -64,6 +64,7 @@ var routes = []route{
 	{"GET /api/v1/deconflict", (*api).deconflict},
 	{"GET /api/v1/alerts", (*api).listAlerts},
 	{"POST /api/v1/alerts/{id}/read", (*api).readAlert},
+	{"GET /api/v1/stats/series", (*api).getSeriesStats},
 	{"POST /api/v1/match", (*api).match},
 	{"GET /api/v1/banks", (*api).listBanks},
 	{"POST /api/v1/banks", (*api).createBank},

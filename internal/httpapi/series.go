@@ -268,3 +268,27 @@ func (h *api) readAlert(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// getSeriesStats answers GET /api/v1/stats/series: per country and year,
+// new and identified series and the median time to identification.
+func (h *api) getSeriesStats(w http.ResponseWriter, r *http.Request) error {
+	ys, err := h.app.SeriesFigures(r.Context())
+	if err != nil {
+		return err
+	}
+	type year struct {
+		Country          string   `json:"country"`
+		Year             int      `json:"year"`
+		New              int      `json:"new"`
+		Identified       int      `json:"identified"`
+		MedianToIdentify *float64 `json:"median_to_identify_s"`
+		Growth           *float64 `json:"identified_growth"`
+	}
+	out := struct {
+		Years []year `json:"years"`
+	}{Years: []year{}}
+	for _, y := range ys {
+		out.Years = append(out.Years, year{y.Country, y.Year, y.New, y.Identified, seconds(y.MedianToIdentify), y.Growth})
+	}
+	return WriteJSON(w, http.StatusOK, out)
+}

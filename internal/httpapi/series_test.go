@@ -71,6 +71,8 @@ func TestSeriesAPI(t *testing.T) {
 		call("GET", analyst, "/api/v1/alerts", "").want(http.StatusForbidden, "")
 		call("POST", se, "/api/v1/alerts/99/read", "").want(http.StatusNotFound, "")
 		call("GET", sec, "/api/v1/series", "").want(http.StatusOK, code)
+		call("GET", sec, "/api/v1/stats/series", "").want(http.StatusOK, `"identified":1`)
+		call("GET", analyst, "/api/v1/stats/series", "").want(http.StatusForbidden, "")
 	})
 }
 

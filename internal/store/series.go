@@ -351,3 +351,24 @@ func (tx *Tx) BankSeries(ctx context.Context, bankID int64) ([]NamedSeries, erro
 	}
 	return out, wrapErr(rows.Err(), op, errMsgs{})
 }
+
+// SeriesSamples returns the owner's country and the first-seen and
+// identified times of every series, for the series figures.
+func (tx *Tx) SeriesSamples(ctx context.Context) ([]alliance.SeriesSample, error) {
+	const op = "series samples"
+	rows, err := tx.query(ctx, `SELECT COALESCE(o.country_code, ''), s.first_seen_at, s.identified_at FROM series s
+		JOIN organisations o ON o.id = s.owner_org_id`)
+	if err != nil {
+		return nil, wrapErr(err, op, errMsgs{})
+	}
+	defer rows.Close()
+	var out []alliance.SeriesSample
+	for rows.Next() {
+		var s alliance.SeriesSample
+		if err := rows.Scan(&s.Country, scanTime(&s.FirstSeenAt), scanNullTime(&s.IdentifiedAt)); err != nil {
+			return nil, wrapErr(err, op, errMsgs{})
+		}
+		out = append(out, s)
+	}
+	return out, wrapErr(rows.Err(), op, errMsgs{})
+}
