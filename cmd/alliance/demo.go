@@ -140,6 +140,9 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 			demoBankOwner, demoBankName, 2*demoBankImages)
 		fmt.Fprintf(w, "Demo site of generated images: %s (on %s). The node fetches it, hashes the images in memory and\n"+
 			"matches them: see the items on %s. It fetches nothing else.\n", siteBase, site.Addr, demoSiteHost)
+		fmt.Fprintf(w, "Deconfliction: the demo bank's gradients belong to series demo-gradient-1 … %d (owned by SE-POLICE); series %d is\n"+
+			"identified (stand down), the others are not, so the known demo image alerts SE-POLICE (see Alerts as the police user).\n",
+			demoBankImages, demoIdentifiedSeries)
 		fmt.Fprintf(w, "Takedown: assess an item of the demo site as analyst@se-hotline.example.org (Your queue); the police\n"+
 			"(police@se-police.example.org) have %s to hold it, then a signed notice goes to the site's abuse webhook, the site\n"+
 			"removes the image, and the re-check (every %s) records the removal.\n",
@@ -279,6 +282,12 @@ const (
 	demoBankImages = 6
 )
 
+// demoIdentifiedSeries is the demo series whose victim is identified (and
+// which its owner asks not to duplicate): the demo page's gradient belongs
+// to it, so that page's item answers "stand down". The other demo series
+// stay unidentified, and the known demo image alerts their owner.
+const demoIdentifiedSeries = 3
+
 // demoClassification labels the demo bank's entries with a neutral verdict
 // name, so that items matching them are known and inherit it.
 var demoClassification = alliance.Classification{Scheme: "alliance-demo", Category: "baseline"}
@@ -302,6 +311,10 @@ func demoBankEntries() ([]alliance.HashEntry, error) {
 		}
 		meta := alliance.HashEntry{Series: fmt.Sprintf("demo-gradient-%d", i+1), Source: "alliance demo (generated gradient)",
 			Classification: demoClassification}
+		if i+1 == demoIdentifiedSeries {
+			identified := true
+			meta.VictimIdentified = &identified
+		}
 		p, m := meta, meta
 		p.Algorithm, p.Value, p.Profile = alliance.HashPDQ, res.PDQ[:], string(res.Profile)
 		m.Algorithm, m.Value = alliance.HashMD5, md5
@@ -347,6 +360,12 @@ func seedDemoBank(ctx context.Context, a *app.App) error {
 	ref := demoBankOwner + "/" + demoBankName
 	if _, err := a.ImportEntries(ctx, ref, &src, nil); err != nil {
 		return err
+	}
+	// The import created the demo series (owned by SE-POLICE); the
+	// identified one asks not to be duplicated.
+	if _, err := a.UpdateSeries(ctx, fmt.Sprintf("demo-gradient-%d", demoIdentifiedSeries), app.SeriesInput{
+		DoNotDuplicate: true, Contact: "SE-POLICE victim identification desk", Refs: "demo"}); err != nil {
+		return fmt.Errorf("demo series: %w", err)
 	}
 	return a.ShareBank(ctx, ref, "NL-HOTLINE")
 }

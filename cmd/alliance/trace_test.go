@@ -235,6 +235,7 @@ func TestDemoIntake(t *testing.T) {
 		t.Fatal(err)
 	}
 	testDemoMedia(t, c, site[1])
+	testDemoSeries(t, env, node.base, site[1])
 	testDemoTakedown(t, c, site[1])
 
 	routes := map[string]string{}
@@ -462,5 +463,29 @@ func testDemoTakedown(t *testing.T, c apiClient, site string) {
 			t.Fatalf("the demo image is not removed after 60s: %+v", it)
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// testDemoSeries checks the demo's deconfliction: the known image alerted
+// SE-POLICE about its unidentified series, and the page, whose gradient
+// belongs to the identified series, answers "stand down".
+func testDemoSeries(t *testing.T, env map[string]string, base, site string) {
+	t.Helper()
+	police := apiClient{t: t, base: base, token: createToken(t, env, "police@se-police.example.org", "SE-POLICE", "police")}
+	var alerts struct {
+		Alerts []struct {
+			Series string `json:"series"`
+			URL    string `json:"url"`
+		} `json:"alerts"`
+	}
+	if code := police.do("GET", "/api/v1/alerts", nil, &alerts); code != http.StatusOK || len(alerts.Alerts) != 1 ||
+		alerts.Alerts[0].Series != "demo-gradient-2" || alerts.Alerts[0].URL != site+"/gradient/1.png" {
+		t.Errorf("demo alerts: %d %+v", code, alerts)
+	}
+	var d struct {
+		Action string `json:"action"`
+	}
+	if code := police.do("GET", "/api/v1/deconflict?series=demo-gradient-3", nil, &d); code != http.StatusOK || d.Action != "stand_down" {
+		t.Errorf("demo identified series: %d %+v", code, d)
 	}
 }
