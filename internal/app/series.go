@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"strconv"
 	"strings"
+	"time"
 
 	"alliance"
+	"alliance/internal/notify"
 	"alliance/internal/store"
 )
 
@@ -253,7 +256,12 @@ func (a *App) alertOwner(ctx context.Context, tx *store.Tx, it alliance.Item, s 
 	if it.Trace != nil {
 		al.Country = it.Trace.Country
 	}
-	if _, err := tx.RaiseAlert(ctx, &al, owner.ID, alliance.AlertWindow); err != nil {
+	// The contact point gets the alert by e-mail too when it is an address.
+	to := ""
+	if addr, err := mail.ParseAddress(s.Contact); err == nil {
+		to = addr.Address
+	}
+	if _, err := tx.RaiseAlert(ctx, &al, owner.ID, alliance.AlertWindow, to); err != nil {
 		return err
 	}
 	return tx.AppendAudit(ctx, auditFor(ctx, s.OwnerOrg, "series.alert", "series", s.Code))
@@ -495,4 +503,45 @@ func (a *App) SeriesFigures(ctx context.Context) ([]alliance.SeriesYear, error) 
 		return nil, fmt.Errorf("app: series figures: %w", err)
 	}
 	return alliance.ComputeSeriesYears(samples), nil
+}
+
+// deliverAlertMails e-mails due alerts to their series' contact points
+// through the notice sender, with the notices' retry policy. It returns
+// how many it handled.
+func (a *App) deliverAlertMails(ctx context.Context, limit int) (int, error) {
+	var mails []store.AlertMail
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		mails, err = tx.ClaimAlertMails(ctx, limit, noticeLease)
+		return err
+	})
+	if err != nil || len(mails) == 0 {
+		return 0, err
+	}
+	for _, m := range mails {
+		where := m.Host
+		if m.Country != "" {
+			where += ", hosted in " + alliance.CountryName(m.Country) + " (" + m.Country + ")"
+		}
+		n := notify.Notice{ID: fmt.Sprintf("alert-%d", m.ID), Channel: notify.ChannelEmail, To: m.To, From: a.takedown.From,
+			Subject: "Series " + m.SeriesCode + ": material surfaced at " + m.Host,
+			Body: fmt.Sprintf("Material of series %s, which is not identified yet, surfaced on %s.\n\nAddress: %s\nWhere: %s\nItem: %d on this node\n\n"+
+				"Sightings of this series on this host within a day are merged into this alert; see the node's alerts.\n",
+				m.SeriesCode, m.FirstAt.UTC().Format(time.RFC1123), m.URL, where, m.ItemID)}
+		sendErr := a.takedown.Sender.Send(ctx, n)
+		err := a.db.InTx(ctx, func(tx *store.Tx) error {
+			if sendErr == nil {
+				return tx.RecordAlertMail(ctx, m, true, "", time.Time{})
+			}
+			var retry time.Time
+			if !notify.Permanent(sendErr) && m.Attempts+1 < MaxNoticeAttempts {
+				retry = tx.Now().Add(noticeBackoff(m.Attempts + 1))
+			}
+			return tx.RecordAlertMail(ctx, m, false, deliveryError(sendErr), retry)
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(mails), nil
 }

@@ -496,8 +496,16 @@ func (a *App) NoticeBatch(ctx context.Context, limit int) (int, error) {
 		}
 		return err
 	})
-	if err != nil || len(claims) == 0 {
-		return 0, wrapNonNil("app: notice batch", err)
+	if err != nil {
+		return 0, fmt.Errorf("app: notice batch: %w", err)
+	}
+	// Series alerts to their owners' contact points go the same way.
+	alerts, err := a.deliverAlertMails(ctx, limit)
+	if err != nil {
+		return 0, fmt.Errorf("app: notice batch: alerts: %w", err)
+	}
+	if len(claims) == 0 {
+		return alerts, nil
 	}
 	errs := make([]error, len(claims))
 	var wg sync.WaitGroup
@@ -521,7 +529,7 @@ func (a *App) NoticeBatch(ctx context.Context, limit int) (int, error) {
 		}
 		done++
 	}
-	return done, nil
+	return done + alerts, nil
 }
 
 // renderNotice turns an outbox row into what the sender sends.

@@ -347,3 +347,37 @@ func TestTakedownMoved(t *testing.T) {
 		t.Errorf("after re-tracing the moved item: %+v", td)
 	}
 }
+
+// TestAlertMail checks that a new alert of a series whose contact point is
+// an address is e-mailed there, once, through the notice sender.
+func TestAlertMail(t *testing.T) {
+	db := testutil.NewSQLite(t)
+	e := newTakedownEnv(t, db)
+	se := as(t, e.se)
+	police := as(t, testutil.CreateUser(t, db, "SE-POLICE", "police@se.example.org", alliance.RolePolice))
+	if _, err := e.app.CreateSeries(police, app.SeriesInput{Code: "S-MAIL", Contact: "vid-desk@se-police.example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.submit(t, se, app.ReportInput{URLs: []string{e.base + "/noise/61.png", e.base + "/noise/62.png"}})
+	e.step(t)
+	for _, it := range r.Items {
+		if _, err := e.app.Assess(se, it.ID, illegal); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.app.LinkItem(police, it.ID, "S-MAIL", "same series"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.app.NoticeBatch(sys(t.Context()), 0); err != nil {
+		t.Fatal(err)
+	}
+	var alerts []smtpsink.Message
+	for _, m := range e.sink.Messages() {
+		if m.To[0] == "vid-desk@se-police.example.org" {
+			alerts = append(alerts, m)
+		}
+	}
+	if len(alerts) != 1 || !strings.Contains(alerts[0].Subject, "S-MAIL") || !strings.Contains(alerts[0].Body, e.base+"/noise/61.png") {
+		t.Errorf("alert mails (two sightings on one host merge into one): %+v", alerts)
+	}
+}

@@ -261,7 +261,10 @@ func (tx *Tx) seriesLinks(ctx context.Context, op, q string, args ...any) ([]all
 // merges into the owner's alert of the same series and host raised within
 // window (counting it, and marking the alert unread again), or opens a new
 // alert. It reports whether the alert is new.
-func (tx *Tx) RaiseAlert(ctx context.Context, a *alliance.SeriesAlert, ownerID int64, window time.Duration) (bool, error) {
+//
+// A new alert with notifyTo set is also due to be e-mailed there
+// (ClaimAlertMails); a merged one is not mailed again.
+func (tx *Tx) RaiseAlert(ctx context.Context, a *alliance.SeriesAlert, ownerID int64, window time.Duration, notifyTo string) (bool, error) {
 	op := fmt.Sprintf("raise alert of series %d", a.SeriesID)
 	now := tx.timeArg(tx.now)
 	err := tx.queryRow(ctx, `UPDATE series_alerts SET count = count + 1, last_at = $1, read = $2
@@ -274,8 +277,14 @@ func (tx *Tx) RaiseAlert(ctx context.Context, a *alliance.SeriesAlert, ownerID i
 	case alliance.ErrorCode(e) != alliance.ENOTFOUND:
 		return false, e
 	}
-	err = tx.queryRow(ctx, `INSERT INTO series_alerts (series_id, org_id, item_id, url, host, country, count, first_at, last_at, read)
-		VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8) RETURNING id`, a.SeriesID, ownerID, a.ItemID, a.URL, a.Host, a.Country, now, false).Scan(&a.ID)
+	status, next := "", any(nil)
+	if notifyTo != "" {
+		status, next = "pending", now
+	}
+	err = tx.queryRow(ctx, `INSERT INTO series_alerts (series_id, org_id, item_id, url, host, country, count, first_at, last_at, read,
+		notify_status, notify_to, next_notify_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9, $10, $11) RETURNING id`,
+		a.SeriesID, ownerID, a.ItemID, a.URL, a.Host, a.Country, now, false, status, notifyTo, next).Scan(&a.ID)
 	if err != nil {
 		return false, wrapErr(err, op, errMsgs{})
 	}
@@ -371,4 +380,66 @@ func (tx *Tx) SeriesSamples(ctx context.Context) ([]alliance.SeriesSample, error
 		out = append(out, s)
 	}
 	return out, wrapErr(rows.Err(), op, errMsgs{})
+}
+
+// AlertMail is an alert due to be e-mailed to its series' contact point.
+type AlertMail struct {
+	alliance.SeriesAlert
+	To       string
+	Attempts int
+	Lease    time.Time
+}
+
+// ClaimAlertMails claims up to limit alert e-mails due, moving their next
+// attempt to now + lease.
+func (tx *Tx) ClaimAlertMails(ctx context.Context, limit int, lease time.Duration) ([]AlertMail, error) {
+	const op = "claim alert mails"
+	until := tx.now.Add(lease)
+	lock := ""
+	if tx.dialect == Postgres {
+		lock = ` FOR UPDATE SKIP LOCKED`
+	}
+	rows, err := tx.query(ctx, `UPDATE series_alerts SET next_notify_at = $1 WHERE id IN (
+			SELECT id FROM series_alerts WHERE next_notify_at IS NOT NULL AND next_notify_at <= $2
+			ORDER BY next_notify_at LIMIT $3`+lock+`)
+		RETURNING id, series_id, item_id, url, host, country, first_at, notify_to, notify_attempts`,
+		tx.timeArg(until), tx.timeArg(tx.now), limit)
+	if err != nil {
+		return nil, wrapErr(err, op, errMsgs{})
+	}
+	defer rows.Close()
+	var out []AlertMail
+	for rows.Next() {
+		m := AlertMail{Lease: until}
+		if err := rows.Scan(&m.ID, &m.SeriesID, &m.ItemID, &m.URL, &m.Host, &m.Country, scanTime(&m.FirstAt), &m.To, &m.Attempts); err != nil {
+			return nil, wrapErr(err, op, errMsgs{})
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(err, op, errMsgs{})
+	}
+	for i := range out {
+		if err := tx.queryRow(ctx, `SELECT code FROM series WHERE id = $1`, out[i].SeriesID).Scan(&out[i].SeriesCode); err != nil {
+			return nil, wrapErr(err, op, errMsgs{})
+		}
+	}
+	return out, nil
+}
+
+// RecordAlertMail records a delivery attempt of a claimed alert e-mail:
+// sent, or failed with a next attempt at retryAt (zero: given up).
+func (tx *Tx) RecordAlertMail(ctx context.Context, m AlertMail, sent bool, errMsg string, retryAt time.Time) error {
+	op := fmt.Sprintf("record alert mail %d", m.ID)
+	status, next := "sent", any(nil)
+	switch {
+	case sent:
+	case !retryAt.IsZero():
+		status, next = "pending", tx.timeArg(retryAt)
+	default:
+		status = "failed"
+	}
+	_, err := tx.exec(ctx, `UPDATE series_alerts SET notify_status = $1, next_notify_at = $2, notify_attempts = notify_attempts + 1,
+		notify_error = $3 WHERE id = $4 AND next_notify_at = $5`, status, next, errMsg, m.ID, tx.timeArg(m.Lease))
+	return wrapErr(err, op, errMsgs{})
 }

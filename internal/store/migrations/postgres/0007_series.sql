@@ -61,7 +61,15 @@ CREATE TABLE series_alerts (
     count     INTEGER NOT NULL DEFAULT 1,
     first_at  TIMESTAMPTZ NOT NULL,
     last_at   TIMESTAMPTZ NOT NULL,
-    read      BOOLEAN NOT NULL DEFAULT false
+    read      BOOLEAN NOT NULL DEFAULT false,
+    -- The e-mail to the series' contact point, when it is an address:
+    -- pending while due (next_notify_at), then sent or failed.
+    notify_status   TEXT NOT NULL DEFAULT '' CHECK (notify_status IN ('', 'pending', 'sent', 'failed')),
+    notify_to       TEXT NOT NULL DEFAULT '',
+    notify_attempts INTEGER NOT NULL DEFAULT 0,
+    notify_error    TEXT NOT NULL DEFAULT '',
+    next_notify_at  TIMESTAMPTZ
 );
 CREATE INDEX series_alerts_org_id ON series_alerts (org_id, id);
 CREATE INDEX series_alerts_merge ON series_alerts (series_id, host, last_at);
+CREATE INDEX series_alerts_notify_due ON series_alerts (next_notify_at) WHERE next_notify_at IS NOT NULL;
