@@ -187,3 +187,13 @@ func (a *App) CheckHomeOrg(ctx context.Context) error {
 	}
 	return nil
 }
+
+// backoff is the wait after the attempts-th failure of something retried
+// with exponential backoff: base after the first, doubling, at most max.
+func backoff(base, max time.Duration, attempts int) time.Duration {
+	d := base
+	for i := 1; i < attempts && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}

@@ -42,16 +42,6 @@ type Collector interface {
 	Collect(ctx context.Context, rawURL string) media.Result
 }
 
-// fetchBackoff is the wait after the attempts-th failed fetch:
-// 1 min, 2 min, 4 min, … up to 6 h.
-func fetchBackoff(attempts int) time.Duration {
-	d := fetchBackoffBase
-	for i := 1; i < attempts && d < fetchBackoffMax; i++ {
-		d *= 2
-	}
-	return min(d, fetchBackoffMax)
-}
-
 // FetchBatch fetches up to limit routed items whose fetch is due, hashes
 // their media in memory, matches the hashes against the banks the item's
 // organisation may use, and records media, matches and the item's match
@@ -192,7 +182,7 @@ func (a *App) fetchOutcome(ctx context.Context, c store.FetchClaim, r media.Resu
 		}
 		if r.Transient && f.Attempts < MaxFetchAttempts {
 			f.Status = alliance.FetchPending
-			o.RetryAt = f.FetchedAt.Add(fetchBackoff(f.Attempts))
+			o.RetryAt = f.FetchedAt.Add(backoff(fetchBackoffBase, fetchBackoffMax, f.Attempts))
 			a.log.DebugContext(ctx, "fetch failed; will retry", "item", c.ItemID, "reason", f.Reason,
 				"attempts", f.Attempts)
 		}

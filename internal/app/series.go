@@ -535,7 +535,7 @@ func (a *App) deliverAlertMails(ctx context.Context, limit int) (int, error) {
 			}
 			var retry time.Time
 			if !notify.Permanent(sendErr) && m.Attempts+1 < MaxNoticeAttempts {
-				retry = tx.Now().Add(noticeBackoff(m.Attempts + 1))
+				retry = tx.Now().Add(backoff(noticeBackoffBase, noticeBackoffMax, m.Attempts+1))
 			}
 			return tx.RecordAlertMail(ctx, m, false, deliveryError(sendErr), retry)
 		})

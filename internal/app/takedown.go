@@ -444,15 +444,6 @@ func contactDomains(host string) []string {
 	return out
 }
 
-// noticeBackoff is the wait after the attempts-th failed delivery.
-func noticeBackoff(attempts int) time.Duration {
-	d := noticeBackoffBase
-	for i := 1; i < attempts && d < noticeBackoffMax; i++ {
-		d *= 2
-	}
-	return min(d, noticeBackoffMax)
-}
-
 // NoticeBatch delivers up to limit notices due in the outbox and returns
 // how many it handled. A delivered first notice moves its item to
 // notice_sent (the clock of the takedown figures starts) and schedules its
@@ -556,7 +547,7 @@ func (a *App) recordDelivery(ctx context.Context, tx *store.Tx, n store.Notice, 
 	if sendErr != nil {
 		var retry time.Time
 		if !notify.Permanent(sendErr) && n.Attempts+1 < MaxNoticeAttempts {
-			retry = now.Add(noticeBackoff(n.Attempts + 1))
+			retry = now.Add(backoff(noticeBackoffBase, noticeBackoffMax, n.Attempts+1))
 		}
 		a.log.WarnContext(ctx, "notice delivery failed", "notice", n.ID, "item", n.ItemID, "attempts", n.Attempts+1,
 			"permanent", notify.Permanent(sendErr), "err", sendErr)

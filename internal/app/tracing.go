@@ -28,16 +28,6 @@ const (
 	MaxTraceBatch     = 5000
 )
 
-// traceBackoff is the wait after the attempts-th failed trace:
-// 30 s, 1 min, 2 min, … up to 6 h.
-func traceBackoff(attempts int) time.Duration {
-	d := traceBackoffBase
-	for i := 1; i < attempts && d < traceBackoffMax; i++ {
-		d *= 2
-	}
-	return min(d, traceBackoffMax)
-}
-
 // TraceBatch traces and routes up to limit items that wait for a trace (new
 // items, failed traces whose backoff has passed, re-traces), and returns how
 // many it recorded. limit 0 means DefaultTraceBatch; at most MaxTraceBatch.
@@ -153,7 +143,7 @@ func (a *App) decideRoutes(ctx context.Context, tx *store.Tx, claims []store.Tra
 			r := alliance.DecideRoute(orgs[c.OrgID], tr, hotline)
 			o.Route = &r
 		} else {
-			o.RetryAt = tx.Now().Add(traceBackoff(tr.Attempts))
+			o.RetryAt = tx.Now().Add(backoff(traceBackoffBase, traceBackoffMax, tr.Attempts))
 			a.log.DebugContext(ctx, "trace failed; will retry", "item", c.ItemID, "status", res.Status,
 				"attempts", tr.Attempts, "err", res.Err)
 		}
