@@ -179,6 +179,8 @@ func ComputeSeriesYears(samples []SeriesSample) []SeriesYear {
 		}
 		out = append(out, *y)
 	}
-	slices.SortFunc(out, func(a, b SeriesYear) int { return cmp.Or(cmp.Compare(a.Country, b.Country), cmp.Compare(a.Year, b.Year)) })
+	slices.SortFunc(out, func(a, b SeriesYear) int {
+		return cmp.Or(cmp.Compare(a.Country, b.Country), cmp.Compare(a.Year, b.Year))
+	})
 	return out
 }
