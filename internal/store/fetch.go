@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -25,36 +26,13 @@ type FetchClaim struct {
 // process) is due again when the lease ends, so none is lost, and on
 // PostgreSQL rows locked by another claimer are skipped.
 func (tx *Tx) ClaimFetches(ctx context.Context, limit int, lease time.Duration) ([]FetchClaim, error) {
-	const op = "claim fetches"
-	if limit <= 0 {
-		return nil, nil
-	}
-	until := tx.now.Add(lease)
-	lock := ""
-	if tx.dialect == Postgres {
-		lock = ` FOR UPDATE SKIP LOCKED`
-	}
-	rows, err := tx.query(ctx, `UPDATE items SET next_fetch_at = $1 WHERE id IN (
-			SELECT id FROM items WHERE next_fetch_at IS NOT NULL AND next_fetch_at <= $2
-			ORDER BY next_fetch_at LIMIT $3`+lock+`)
-		RETURNING id, org_id, canonical_url, fetch_attempts`, tx.timeArg(until), tx.timeArg(tx.now), limit)
-	if err != nil {
-		return nil, wrapErr(err, op, errMsgs{})
-	}
-	defer rows.Close()
-	var out []FetchClaim
-	for rows.Next() {
-		c := FetchClaim{Lease: until}
-		if err := rows.Scan(&c.ItemID, &c.OrgID, &c.URL, &c.Attempts); err != nil {
-			return nil, wrapErr(err, op, errMsgs{})
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapErr(err, op, errMsgs{})
-	}
+	out, err := claimDue(ctx, tx, "claim fetches", "items", "next_fetch_at", limit, lease,
+		`id, org_id, canonical_url, fetch_attempts`, func(rows *sql.Rows, until time.Time) (FetchClaim, error) {
+			c := FetchClaim{Lease: until}
+			return c, rows.Scan(&c.ItemID, &c.OrgID, &c.URL, &c.Attempts)
+		})
 	slices.SortFunc(out, func(a, b FetchClaim) int { return cmp.Compare(a.ItemID, b.ItemID) })
-	return out, nil
+	return out, err
 }
 
 // FetchOutcome is the fetch of a claimed item.

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -23,38 +24,16 @@ type TakedownClaim struct {
 // ClaimTraces does): an item whose action is not recorded by then is due
 // again, and on PostgreSQL rows locked by another claimer are skipped.
 func (tx *Tx) ClaimTakedowns(ctx context.Context, limit int, lease time.Duration) ([]TakedownClaim, error) {
-	const op = "claim takedowns"
-	if limit <= 0 {
-		return nil, nil
-	}
-	until := tx.now.Add(lease)
-	lock := ""
-	if tx.dialect == Postgres {
-		lock = ` FOR UPDATE SKIP LOCKED`
-	}
-	rows, err := tx.query(ctx, `UPDATE items SET next_takedown_at = $1 WHERE id IN (
-			SELECT id FROM items WHERE next_takedown_at IS NOT NULL AND next_takedown_at <= $2
-			ORDER BY next_takedown_at LIMIT $3`+lock+`)
-		RETURNING id, takedown_status`, tx.timeArg(until), tx.timeArg(tx.now), limit)
-	if err != nil {
-		return nil, wrapErr(err, op, errMsgs{})
-	}
-	defer rows.Close()
-	var out []TakedownClaim
-	for rows.Next() {
-		c := TakedownClaim{Lease: until}
-		var st string
-		if err := rows.Scan(&c.ItemID, &st); err != nil {
-			return nil, wrapErr(err, op, errMsgs{})
-		}
-		c.Status = alliance.TakedownStatus(st)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapErr(err, op, errMsgs{})
-	}
+	out, err := claimDue(ctx, tx, "claim takedowns", "items", "next_takedown_at", limit, lease,
+		`id, takedown_status`, func(rows *sql.Rows, until time.Time) (TakedownClaim, error) {
+			c := TakedownClaim{Lease: until}
+			var st string
+			err := rows.Scan(&c.ItemID, &st)
+			c.Status = alliance.TakedownStatus(st)
+			return c, err
+		})
 	slices.SortFunc(out, func(a, b TakedownClaim) int { return cmp.Compare(a.ItemID, b.ItemID) })
-	return out, nil
+	return out, err
 }
 
 // SetNextTakedown sets when the takedown job next looks at an item (zero:
@@ -161,36 +140,13 @@ func scanNotice(row interface{ Scan(...any) error }, n *Notice) error {
 // ClaimNotices claims up to limit notices due for delivery, oldest first,
 // moving their next attempt to now + lease.
 func (tx *Tx) ClaimNotices(ctx context.Context, limit int, lease time.Duration) ([]Notice, error) {
-	const op = "claim notices"
-	if limit <= 0 {
-		return nil, nil
-	}
-	until := tx.now.Add(lease)
-	lock := ""
-	if tx.dialect == Postgres {
-		lock = ` FOR UPDATE SKIP LOCKED`
-	}
-	rows, err := tx.query(ctx, `UPDATE notices SET next_attempt_at = $1 WHERE id IN (
-			SELECT id FROM notices WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $2
-			ORDER BY next_attempt_at LIMIT $3`+lock+`)
-		RETURNING `+noticeColumns, tx.timeArg(until), tx.timeArg(tx.now), limit)
-	if err != nil {
-		return nil, wrapErr(err, op, errMsgs{})
-	}
-	defer rows.Close()
-	var out []Notice
-	for rows.Next() {
-		n := Notice{Lease: until}
-		if err := scanNotice(rows, &n); err != nil {
-			return nil, wrapErr(err, op, errMsgs{})
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapErr(err, op, errMsgs{})
-	}
+	out, err := claimDue(ctx, tx, "claim notices", "notices", "next_attempt_at", limit, lease,
+		noticeColumns, func(rows *sql.Rows, until time.Time) (Notice, error) {
+			n := Notice{Lease: until}
+			return n, scanNotice(rows, &n)
+		})
 	slices.SortFunc(out, func(a, b Notice) int { return cmp.Compare(a.ID, b.ID) })
-	return out, nil
+	return out, err
 }
 
 // RecordNotice records a delivery attempt of a claimed notice: sent, or

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -394,30 +395,14 @@ type AlertMail struct {
 // attempt to now + lease.
 func (tx *Tx) ClaimAlertMails(ctx context.Context, limit int, lease time.Duration) ([]AlertMail, error) {
 	const op = "claim alert mails"
-	until := tx.now.Add(lease)
-	lock := ""
-	if tx.dialect == Postgres {
-		lock = ` FOR UPDATE SKIP LOCKED`
-	}
-	rows, err := tx.query(ctx, `UPDATE series_alerts SET next_notify_at = $1 WHERE id IN (
-			SELECT id FROM series_alerts WHERE next_notify_at IS NOT NULL AND next_notify_at <= $2
-			ORDER BY next_notify_at LIMIT $3`+lock+`)
-		RETURNING id, series_id, item_id, url, host, country, first_at, notify_to, notify_attempts`,
-		tx.timeArg(until), tx.timeArg(tx.now), limit)
+	out, err := claimDue(ctx, tx, op, "series_alerts", "next_notify_at", limit, lease,
+		`id, series_id, item_id, url, host, country, first_at, notify_to, notify_attempts`,
+		func(rows *sql.Rows, until time.Time) (AlertMail, error) {
+			m := AlertMail{Lease: until}
+			return m, rows.Scan(&m.ID, &m.SeriesID, &m.ItemID, &m.URL, &m.Host, &m.Country, scanTime(&m.FirstAt), &m.To, &m.Attempts)
+		})
 	if err != nil {
-		return nil, wrapErr(err, op, errMsgs{})
-	}
-	defer rows.Close()
-	var out []AlertMail
-	for rows.Next() {
-		m := AlertMail{Lease: until}
-		if err := rows.Scan(&m.ID, &m.SeriesID, &m.ItemID, &m.URL, &m.Host, &m.Country, scanTime(&m.FirstAt), &m.To, &m.Attempts); err != nil {
-			return nil, wrapErr(err, op, errMsgs{})
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapErr(err, op, errMsgs{})
+		return nil, err
 	}
 	for i := range out {
 		if err := tx.queryRow(ctx, `SELECT code FROM series WHERE id = $1`, out[i].SeriesID).Scan(&out[i].SeriesCode); err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -30,38 +31,16 @@ type TraceClaim struct {
 // rows locked by another claimer are skipped, so several processes never
 // claim the same item.
 func (tx *Tx) ClaimTraces(ctx context.Context, limit int, lease time.Duration) ([]TraceClaim, error) {
-	const op = "claim traces"
-	if limit <= 0 {
-		return nil, nil
-	}
-	until := tx.now.Add(lease)
-	lock := ""
-	if tx.dialect == Postgres {
-		lock = ` FOR UPDATE SKIP LOCKED`
-	}
-	rows, err := tx.query(ctx, `UPDATE items SET next_trace_at = $1 WHERE id IN (
-			SELECT id FROM items WHERE next_trace_at IS NOT NULL AND next_trace_at <= $2
-			ORDER BY next_trace_at LIMIT $3`+lock+`)
-		RETURNING id, org_id, host, trace_attempts, takedown_status`, tx.timeArg(until), tx.timeArg(tx.now), limit)
-	if err != nil {
-		return nil, wrapErr(err, op, errMsgs{})
-	}
-	defer rows.Close()
-	var out []TraceClaim
-	for rows.Next() {
-		c := TraceClaim{Lease: until}
-		var td string
-		if err := rows.Scan(&c.ItemID, &c.OrgID, &c.Host, &c.Attempts, &td); err != nil {
-			return nil, wrapErr(err, op, errMsgs{})
-		}
-		c.Takedown = alliance.TakedownStatus(td)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapErr(err, op, errMsgs{})
-	}
+	out, err := claimDue(ctx, tx, "claim traces", "items", "next_trace_at", limit, lease,
+		`id, org_id, host, trace_attempts, takedown_status`, func(rows *sql.Rows, until time.Time) (TraceClaim, error) {
+			c := TraceClaim{Lease: until}
+			var td string
+			err := rows.Scan(&c.ItemID, &c.OrgID, &c.Host, &c.Attempts, &td)
+			c.Takedown = alliance.TakedownStatus(td)
+			return c, err
+		})
 	slices.SortFunc(out, func(a, b TraceClaim) int { return cmp.Compare(a.ItemID, b.ItemID) })
-	return out, nil
+	return out, err
 }
 
 // TraceOutcome is the trace of a claimed item, and the route decided from it.
