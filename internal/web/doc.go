@@ -4,7 +4,10 @@
 // police staff (reported items with their trace, route, takedown and
 // assessments, the notices sent to the host, reports, the work queues, the
 // forms that assess an item and place or clear a police hold, and the
-// takedown figures with their charts). It owns
+// takedown figures with their charts), and the victim-identification pages
+// of police and the secretariat (series with their status history, the
+// owner's status and edit forms, the alerts inbox, and each item's
+// deconfliction answer: stand down, coordinate or new material). It owns
 // the HTML templates, the stylesheet, the message catalogues, web sessions
 // and CSRF protection.
 //
@@ -22,7 +25,8 @@
 // maps the error codes those return to HTTP statuses and safe messages. It
 // only chooses which forms to show (an assessment form to the analysts of
 // the organisation an item is routed to, hold and clear to the police it
-// waits for, the takedown figures' link to those the app lets see them);
+// waits for, the takedown figures' link to those the app lets see them,
+// a series' forms to its owner);
 // the app checks every request again.
 //
 // Charts are inline SVG written by the templates: chart.go computes their

@@ -90,6 +90,7 @@ func TestMessagesExist(t *testing.T) {
 		"QueueTitle",
 		"NavStats", "StatsTitle", "Percent", "StatsUnknownCountry", "StatsNoRemovals",
 		"StatsBar1Day", "StatsBar3Days", "StatsBar7Days", "StatsBarMedian", "StatsBarP90",
+		"NavSeries", "NavAlerts", "SeriesTitle", "SeriesViewTitle", "AlertsTitle",
 	} {
 		used[id] = true
 	}
@@ -125,6 +126,9 @@ func TestMessagesExist(t *testing.T) {
 	// The overall figures of the takedown page: each with its definition.
 	for _, f := range figureIDs {
 		used[f.msg], used[f.msg+"Def"] = true, true
+	}
+	for _, s := range alliance.SeriesStatuses {
+		labels["SeriesStatus"] = append(labels["SeriesStatus"], string(s))
 	}
 	for _, s := range alliance.TakedownStatuses {
 		labels["TakedownStatus"] = append(labels["TakedownStatus"], string(s))

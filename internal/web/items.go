@@ -107,6 +107,11 @@ type itemData struct {
 	Assess    *assessForm // nil unless the actor's organisation assesses the item
 	Police    *policeForm // nil unless the item waits for the actor's police decision
 	DBIP      string
+	// Deconflict answers "has this been found or identified elsewhere?"
+	// from the item's series links, with the police's link forms.
+	Deconflict *deconflictPanel
+	Linked     bool
+	Unlinked   bool
 }
 
 // pathID returns the positive id in the path's {id}, or false.

@@ -31,6 +31,7 @@ const (
 	purposeLogout  = "logout"
 	purposeReport  = "report"
 	purposeRetrace = "retrace" // the item page's buttons: re-trace and fetch again
+	purposeSeries  = "series"  // the series pages' forms and the alerts' buttons
 )
 
 // sessionInfo is what the session middleware learned about a request.

@@ -207,6 +207,8 @@ func (h *handler) loadItem(r *http.Request, id int64) (itemData, error) {
 		Assessed:  q.Get("assessed") == "1",
 		Held:      q.Get("held") == "1",
 		Cleared:   q.Get("cleared") == "1",
+		Linked:    q.Get("linked") == "1",
+		Unlinked:  q.Get("unlinked") == "1",
 		DBIP:      dbipURL,
 	}
 	// The reference comes with the report, which an organisation an item was
@@ -217,6 +219,7 @@ func (h *handler) loadItem(r *http.Request, id int64) (itemData, error) {
 		return itemData{}, err
 	}
 	actor := alliance.ActorFromContext(ctx)
+	d.Deconflict = newDeconflictPanel(actor, it.Series)
 	if canAssess(actor, it) {
 		d.Assess = newAssessForm(h.app.LabelScheme(), it, app.AssessInput{})
 	}

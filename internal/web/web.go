@@ -44,7 +44,10 @@ type Options struct {
 func DefaultOptions() Options { return Options{SecureCookies: true} }
 
 // pageNames are the page templates, each rendered inside templates/base.html.
-var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats"}
+var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats", "series", "seriesview", "alerts"}
+
+// pageParts are the shared templates a page uses besides the layout.
+var pageParts = map[string][]string{"series": {"seriesform"}, "seriesview": {"seriesform"}}
 
 // handler serves the UI.
 type handler struct {
@@ -100,6 +103,15 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 	pages.HandleFunc("GET /queue", h.queue)
 	pages.HandleFunc("GET /reports/{id}", h.reportPage)
 	pages.HandleFunc("GET /stats/takedown", h.takedownStats)
+	pages.HandleFunc("GET /series", h.seriesList)
+	pages.HandleFunc("POST /series", h.createSeries)
+	pages.HandleFunc("GET /series/{code}", h.seriesPage)
+	pages.HandleFunc("POST /series/{code}/status", h.setSeriesStatus)
+	pages.HandleFunc("POST /series/{code}/edit", h.updateSeries)
+	pages.HandleFunc("GET /alerts", h.alerts)
+	pages.HandleFunc("POST /alerts/{id}/read", h.markAlertRead)
+	pages.HandleFunc("POST /items/{id}/series", h.linkSeries)
+	pages.HandleFunc("POST /items/{id}/series/unlink", h.unlinkSeries)
 	pages.HandleFunc("/", h.notFound)
 
 	root := http.NewServeMux()
@@ -113,8 +125,11 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 func (h *handler) parseTemplates() error {
 	h.pages = make(map[language.Tag]map[string]*template.Template)
 	for _, name := range pageNames {
-		master, err := template.New("base.html").Funcs(h.funcs(nil)).
-			ParseFS(templateFS, "templates/base.html", "templates/"+name+".html")
+		files := []string{"templates/base.html", "templates/" + name + ".html"}
+		for _, part := range pageParts[name] {
+			files = append(files, "templates/"+part+".html")
+		}
+		master, err := template.New("base.html").Funcs(h.funcs(nil)).ParseFS(templateFS, files...)
 		if err != nil {
 			return fmt.Errorf("web: parse template %s: %w", name, err)
 		}
@@ -187,6 +202,8 @@ func (h *handler) funcs(tr *translator) template.FuncMap {
 			return h[:8] + "…" + h[len(h)-8:]
 		},
 		"join": strings.Join,
+		// seriesURL is the address of a series' page, its code escaped.
+		"seriesURL": seriesURL,
 		// dur writes an optional duration ("2 d 4 h"; "–" when nil).
 		"dur": durationText,
 		// pct writes a share in 0..1 as a percentage in the reader's style.
@@ -265,6 +282,7 @@ type navItem struct {
 	Label   string // message id
 	URL     string
 	Current bool
+	Count   int // shown after the label when not 0: unread alerts
 }
 
 // page is what every template receives; Data is the page's own part.
@@ -301,6 +319,9 @@ func nav(r *http.Request, actor alliance.Actor) []navItem {
 	if canSeeStats(actor) {
 		items = append(items, navItem{Label: "NavStats", URL: "/stats/takedown"})
 	}
+	if actor.Can(alliance.PermViewSeries) {
+		items = append(items, navItem{Label: "NavSeries", URL: "/series"}, navItem{Label: "NavAlerts", URL: "/alerts"})
+	}
 	if actor.Anonymous() || actor.Can(alliance.PermSubmitReports) {
 		items = append(items, navItem{Label: "NavReport", URL: "/report"})
 	}
@@ -317,6 +338,23 @@ func nav(r *http.Request, actor alliance.Actor) []navItem {
 	return items
 }
 
+// countAlerts puts the number of unread alerts of the actor's organisation
+// on the navigation's alerts entry. A failure only leaves the count out:
+// the page itself does not depend on it.
+func (h *handler) countAlerts(r *http.Request, items []navItem) {
+	alerts, err := h.app.Alerts(r.Context(), 500)
+	if err != nil {
+		h.log.WarnContext(r.Context(), "web: count alerts", "err", err,
+			"request_id", alliance.RequestIDFromContext(r.Context()))
+		return
+	}
+	for i := range items {
+		if items[i].URL == "/alerts" {
+			items[i].Count = unread(alerts)
+		}
+	}
+}
+
 // render writes page name with the layout. The page is rendered to a buffer
 // first, so a template error becomes a clean error page, not half a page.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
@@ -331,6 +369,9 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 		Nav:       nav(r, actor),
 		Languages: h.cat.languageLinks(r, tr.tag),
 		Data:      data,
+	}
+	if actor.Can(alliance.PermViewSeries) {
+		h.countAlerts(r, p.Nav)
 	}
 	if p.SignedIn {
 		p.LogoutToken = csrfToken(sessionFrom(r.Context()).csrf, purposeLogout)
