@@ -19,8 +19,9 @@ type Report struct {
 	Threshold int
 
 	Build time.Duration // bulk build, all cores
-	// HeapBytes is the heap the index holds once built (Go heap in use
-	// after a collection, less what the generated input held).
+	// HeapBytes is the memory the index holds once built: the Go heap in
+	// use after a collection, less what the generated input held, plus
+	// the large arrays mapped outside the heap (see bigMem).
 	HeapBytes     uint64
 	BytesPerEntry float64
 	Layout        string
@@ -160,11 +161,12 @@ func Bench(n, queries, threshold int, seed uint64) (Report, error) {
 	return rep, nil
 }
 
-// heapInUse is the live heap after a full collection.
+// heapInUse is the live heap after a full collection, plus the arrays
+// mapped outside it.
 func heapInUse() uint64 {
 	runtime.GC()
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
+	return ms.HeapAlloc + uint64(mappedBytes.Load())
 }

@@ -53,9 +53,9 @@ type packed struct {
 	mask  uint64
 }
 
-func newPacked(n int, width uint) packed {
+func newPacked(n int, width uint, mem *bigMem) packed {
 	return packed{
-		words: make([]uint64, (uint(n)*width+63)/64+2),
+		words: makeBig[uint64](mem, int((uint(n)*width+63)/64+2)),
 		width: width,
 		mask:  1<<width - 1,
 	}
@@ -108,9 +108,9 @@ type directory struct {
 }
 
 // newDirectory builds the directory from per-bucket counts.
-func newDirectory(counts []uint32) directory {
+func newDirectory(counts []uint32, mem *bigMem) directory {
 	nb := (len(counts) + dirSpan - 1) / dirSpan
-	d := directory{blocks: make([]dirBlock, nb)}
+	d := directory{blocks: makeBig[dirBlock](mem, nb)}
 	var off uint32
 	for b := range d.blocks {
 		cs := counts[b*dirSpan : min((b+1)*dirSpan, len(counts))]

@@ -244,7 +244,7 @@ func packSet(width int, ids []uint64, keys []key, order []uint32) *setSegment {
 	for i, j := range order {
 		copy(s.keys[i*width:], keys[j][:width])
 	}
-	s.ids = newIDList(ids, order)
+	s.ids = newIDList(ids, order, nil)
 	return s
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -308,4 +309,31 @@ func TestTombstonesSettle(t *testing.T) {
 		t.Fatalf("after the merge: %+v, want 101 entries and no tombstones", st)
 	}
 	check(t, x, &model{append(es, Entry{500, h})}, []pdq.Hash{h, es[0].Hash})
+}
+
+// TestMappedArrays covers a segment big enough for its arrays to be mapped
+// outside the heap (bigMin): exact answers, ids that need eight bytes, and
+// the mappings given back once the index is unreachable.
+func TestMappedArrays(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 300k-entry index")
+	}
+	before := mappedBytes.Load()
+	r := rand.New(rand.NewPCG(9, 9))
+	data := clustered(r, 300_000, 0.3, 20, 40)
+	x := Build(entriesOf(data, 1<<40))
+	if runtime.GOOS == "linux" && mappedBytes.Load() <= before {
+		t.Fatalf("mapped bytes %d after the build, %d before: want the big arrays mapped", mappedBytes.Load(), before)
+	}
+	check(t, x, &model{entriesOf(data, 1<<40)}, queriesFor(r, data, 12))
+	runtime.KeepAlive(x)
+	x = nil
+	deadline := time.Now().Add(10 * time.Second)
+	for mappedBytes.Load() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("mapped bytes %d, %d before the build: the index's mappings were not released", mappedBytes.Load(), before)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
 }

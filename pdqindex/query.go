@@ -7,11 +7,35 @@ import (
 	"alliance/pdq"
 )
 
-// probeBatch is how many bucket probes are collected, across tables,
-// before they are looked up: a whole query at threshold 31 on 10M
-// entries. Looking them up in tight loops of independent loads lets the
-// CPU overlap the cache misses, which a probe-then-scan loop does not.
-const probeBatch = 4096
+// depth is how many tables a query has in flight at once: a table goes
+// through four stages (enumerate its buckets and touch their directory
+// lines; look the buckets up and touch their postings; scan the postings
+// and touch the candidates' hashes; check the candidates), and at each
+// step every table in flight advances one stage. The loads a stage
+// touches are then used a step later, after the other stages' work, so
+// the cache misses of one table overlap the computing of the others
+// instead of stalling it.
+const depth = 4
+
+// stage is the scratch of one table in flight.
+type stage struct {
+	k            int
+	buckets      []uint64 // buckets within radius, in the chunk's high bits
+	rems         []int8   // radius left for the chunk's low bits
+	starts, ends []uint32 // each bucket's range of postings
+	total        int      // postings in all the buckets
+	cands        []uint32 // positions whose chunk is within radius
+
+	// Initial backing arrays, enough for a 10M segment at threshold 31,
+	// so that a new searcher is one allocation.
+	bbuf       [stageProbes]uint64
+	rbuf       [stageProbes]int8
+	sbuf, ebuf [stageProbes]uint32
+	cbuf       [2 * stageProbes]uint32
+}
+
+// stageProbes is the bucket capacity a stage starts with.
+const stageProbes = 512
 
 // searcher is the scratch of one query, pooled so that a query allocates
 // nothing but its results.
@@ -27,35 +51,20 @@ type searcher struct {
 	seq   uint64
 	tombs *tombs
 
-	radii []int8
-	qc    [maxChunks]uint64
-	// A batch of probes: bucket, radius left for the low bits, and the
-	// bucket's range once looked up; groups[g] is a run of probes of one
-	// table.
-	nprobes      int
-	buckets      [probeBatch]uint64
-	rems         [probeBatch]int8
-	starts, ends [probeBatch]uint32
-	groups       []group
-	cands        []cand
-	sink         uint64 // keeps the touching loads
-}
-
-type group struct {
-	k, lo, hi int
-}
-
-// cand is an entry of table k whose chunk is within radius.
-type cand struct {
-	pos uint32
-	k   uint8
+	radii  []int8
+	qc     [maxChunks]uint64
+	stages [depth]stage
+	sink   uint64 // keeps the touching loads
 }
 
 var searchers = sync.Pool{New: func() any {
-	return &searcher{
-		cands:  make([]cand, 0, 1024),
-		groups: make([]group, 0, maxChunks),
+	s := &searcher{}
+	for i := range s.stages {
+		st := &s.stages[i]
+		st.buckets, st.rems = st.bbuf[:0], st.rbuf[:0]
+		st.starts, st.ends, st.cands = st.sbuf[:0], st.ebuf[:0], st.cbuf[:0]
 	}
+	return s
 }}
 
 func getSearcher(q pdq.Hash, t int, dst []Match, tb *tombs) *searcher {
@@ -70,8 +79,10 @@ func getSearcher(q pdq.Hash, t int, dst []Match, tb *tombs) *searcher {
 
 func putSearcher(s *searcher) {
 	s.out, s.seg, s.tombs, s.radii = nil, nil, nil, nil
-	if cap(s.cands) > 1<<16 {
-		s.cands = make([]cand, 0, 1024) // don't pin a huge one
+	for i := range s.stages {
+		if st := &s.stages[i]; cap(st.cands) > 1<<16 {
+			st.cands = st.cbuf[:0] // don't pin a huge one
+		}
 	}
 	searchers.Put(s)
 }
@@ -98,48 +109,57 @@ func (s *searcher) search(seg *pdqSegment, seq uint64) {
 		return
 	}
 	s.radii = seg.lay.radii[s.t]
+	var ks [maxChunks]int
+	m := 0
 	for k, c := range seg.lay.chunks {
 		if s.radii[k] >= 0 {
 			s.qc[k] = chunkAt(&s.qk, c.start, c.bits)
+			ks[m] = k
+			m++
 		}
 	}
-	for k := range seg.tables {
-		if r := int(s.radii[k]); r >= 0 {
-			s.probeTable(k, r)
+	for step := range m + depth - 1 {
+		// The latest stage first: it uses what the others touched a
+		// step ago, while their new loads are in flight.
+		if i := step - 3; i >= 0 && i < m {
+			s.check(&s.stages[i%depth])
+		}
+		if i := step - 2; i >= 0 && i < m {
+			s.scan(&s.stages[i%depth])
+		}
+		if i := step - 1; i >= 0 && i < m {
+			s.lookup(&s.stages[i%depth])
+		}
+		if step < m {
+			s.probe(&s.stages[step%depth], ks[step])
 		}
 	}
-	s.flush()
 }
 
-// probeTable enumerates the buckets within radius r of the query's chunk k
-// (flipping up to r of its high bits) and searches them.
-func (s *searcher) probeTable(k, r int) {
+// probe enumerates the buckets of table k within its radius of the
+// query's chunk (flipping up to r of its high bits) and touches their
+// directory lines.
+func (s *searcher) probe(st *stage, k int) {
+	st.k = k
+	r := int(s.radii[k])
 	c := s.seg.tables[k].c
 	qh := s.qc[k] >> c.lo
 	hb := int(c.hi())
-	s.push(k, qh, r)
+	b, rems := st.buckets[:0], st.rems[:0]
+	b, rems = append(b, qh), append(rems, int8(r))
 	if r >= 1 {
 		for a := range hb {
-			s.push(k, qh^1<<a, r-1)
+			b, rems = append(b, qh^1<<a), append(rems, int8(r-1))
 		}
 	}
 	if r >= 2 {
 		for a := range hb {
-			for b := a + 1; b < hb; b++ {
-				s.push(k, qh^(1<<a|1<<b), r-2)
+			for c := a + 1; c < hb; c++ {
+				b, rems = append(b, qh^(1<<a|1<<c)), append(rems, int8(r-2))
 			}
 		}
 	}
-	if r >= 3 {
-		for a := range hb {
-			for b := a + 1; b < hb; b++ {
-				for c := b + 1; c < hb; c++ {
-					s.push(k, qh^(1<<a|1<<b|1<<c), r-3)
-				}
-			}
-		}
-	}
-	for w := 4; w <= r && w <= hb; w++ {
+	for w := 3; w <= r && w <= hb; w++ {
 		// Every combination of w of the hb bits, in lexicographic order.
 		var idx [64]int
 		for i := range w {
@@ -147,10 +167,10 @@ func (s *searcher) probeTable(k, r int) {
 		}
 		for {
 			var mask uint64
-			for _, b := range idx[:w] {
-				mask |= 1 << b
+			for _, x := range idx[:w] {
+				mask |= 1 << x
 			}
-			s.push(k, qh^mask, r-w)
+			b, rems = append(b, qh^mask), append(rems, int8(r-w))
 			i := w - 1
 			for i >= 0 && idx[i] == hb-w+i {
 				i--
@@ -164,115 +184,111 @@ func (s *searcher) probeTable(k, r int) {
 			}
 		}
 	}
-}
-
-func (s *searcher) push(k int, bucket uint64, rem int) {
-	if g := len(s.groups) - 1; g < 0 || s.groups[g].k != k {
-		s.groups = append(s.groups, group{k, s.nprobes, s.nprobes})
-	}
-	s.buckets[s.nprobes] = bucket
-	s.rems[s.nprobes] = int8(rem)
-	s.nprobes++
-	s.groups[len(s.groups)-1].hi = s.nprobes
-	if s.nprobes == probeBatch {
-		s.flush()
-	}
-}
-
-// flush looks up the collected probes, scans their buckets on the low bits
-// of the chunk and verifies what passes. Each step is a loop of
-// independent loads, and before each step that needs memory a loop that
-// only touches it: a bare loop keeps many more cache misses in flight
-// than one whose body branches on the data.
-func (s *searcher) flush() {
-	tables, hashes := s.seg.tables, s.seg.hashes
+	st.buckets, st.rems = b, rems
+	blocks := s.seg.tables[k].dir.blocks
 	var sink uint64
-	for _, g := range s.groups {
-		blocks := tables[g.k].dir.blocks
-		for _, b := range s.buckets[g.lo:g.hi] {
-			sink += uint64(blocks[b/dirSpan].base)
-		}
+	for _, x := range b {
+		sink += uint64(blocks[x/dirSpan].base)
 	}
-	for _, g := range s.groups {
-		dir := &tables[g.k].dir
-		starts, ends := s.starts[g.lo:g.hi], s.ends[g.lo:g.hi]
-		for i, b := range s.buckets[g.lo:g.hi] {
-			starts[i], ends[i] = dir.bucket(b)
-		}
+	s.sink += sink
+}
+
+// lookup finds the buckets' ranges and touches the first and last word
+// each scan reads (a bucket crosses into the next line about a third of
+// the time).
+func (s *searcher) lookup(st *stage) {
+	t := &s.seg.tables[st.k]
+	n := len(st.buckets)
+	if cap(st.starts) < n {
+		st.starts, st.ends = make([]uint32, n, 2*n), make([]uint32, n, 2*n)
 	}
+	starts, ends := st.starts[:n], st.ends[:n]
+	for i, b := range st.buckets {
+		starts[i], ends[i] = t.dir.bucket(b)
+	}
+	st.starts, st.ends = starts, ends
+	var sink uint64
 	total := 0
-	last := uint32(len(hashes) - 1)
-	for _, g := range s.groups {
-		starts, ends := s.starts[g.lo:g.hi], s.ends[g.lo:g.hi]
-		if g.k == 0 {
-			// Table 0's buckets are runs of the hashes themselves.
-			for i, st := range starts {
-				sink += uint64(hashes[min(st, last)][0]) + uint64(hashes[min(ends[i], last)][0])
-			}
-			continue
+	if st.k == 0 {
+		// Table 0's buckets are runs of the hashes themselves.
+		hashes := s.seg.hashes
+		last := uint32(len(hashes) - 1)
+		for i, p := range starts {
+			sink += uint64(hashes[min(p, last)][0]) + uint64(hashes[min(ends[i], last)][0])
 		}
-		// The first and the last word a scan reads: a bucket crosses into
-		// the next line about a third of the time.
-		words, width := tables[g.k].post.words, tables[g.k].post.width
-		for i, st := range starts {
-			sink += words[uint(st)*width/64] + words[uint(ends[i])*width/64+1]
-			total += int(ends[i] - st)
+	} else {
+		words, width := t.post.words, t.post.width
+		for i, p := range starts {
+			sink += words[uint(p)*width/64] + words[uint(ends[i])*width/64+1]
+			total += int(ends[i] - p)
 		}
 	}
-	if cap(s.cands) < total+1 {
-		s.cands = make([]cand, 0, 2*total+1)
+	st.total = total
+	s.sink += sink
+}
+
+// scan filters the buckets' postings on the low bits of the chunk and
+// touches the hashes of those that pass. Table 0's postings are the
+// hashes, checked at once.
+func (s *searcher) scan(st *stage) {
+	t := &s.seg.tables[st.k]
+	ql := s.qc[st.k] & (1<<t.c.lo - 1)
+	hashes := s.seg.hashes
+	if st.k == 0 {
+		start, lo := t.c.start, t.c.lo
+		for i, rem := range st.rems {
+			for pos := st.starts[i]; pos < st.ends[i]; pos++ {
+				h := &hashes[pos]
+				if bits.OnesCount64(chunkAt(h, start, lo)^ql) > int(rem) {
+					continue
+				}
+				if d := distance(h, &s.qw); d <= s.t {
+					s.emit(pos, d)
+				}
+			}
+		}
+		st.cands = st.cands[:0]
+		return
+	}
+	if cap(st.cands) < st.total+1 {
+		st.cands = make([]uint32, 0, 2*st.total+1)
 	}
 	// Every posting is written, and kept only if it passes, without a
 	// branch: which ones pass is random, and mispredictions would cost
 	// more than the scan.
-	cands := s.cands[:total+1]
+	cands := st.cands[:st.total+1]
 	nc := 0
+	words, width, mask := t.post.words, t.post.width, t.post.mask
 	pb, pmask := s.seg.pb, uint64(1)<<s.seg.pb-1
-	for _, g := range s.groups {
-		t := &tables[g.k]
-		ql := s.qc[g.k] & (1<<t.c.lo - 1)
-		starts, ends, rems := s.starts[g.lo:g.hi], s.ends[g.lo:g.hi], s.rems[g.lo:g.hi]
-		if g.k == 0 {
-			start, lo := t.c.start, t.c.lo
-			for i, rem := range rems {
-				for pos := starts[i]; pos < ends[i]; pos++ {
-					h := &hashes[pos]
-					if bits.OnesCount64(chunkAt(h, start, lo)^ql) > int(rem) {
-						continue
-					}
-					if d := distance(h, &s.qw); d <= s.t {
-						s.emit(pos, d)
-					}
-				}
-			}
-			continue
-		}
-		words, width, mask := t.post.words, t.post.width, t.post.mask
-		k := uint8(g.k)
-		for i, rem := range rems {
-			r := int(rem)
-			for off, end := uint(starts[i])*width, uint(ends[i])*width; off < end; off += width {
-				w, sh := off/64, off%64
-				// (x<<1)<<(63-sh) is x<<(64-sh), and 0 when sh is 0.
-				v := (words[w]>>sh | words[w+1]<<1<<(63-sh)) & mask
-				cands[nc] = cand{uint32(v & pmask), k}
-				if bits.OnesCount64(v>>pb^ql) <= r {
-					nc++
-				}
+	starts, ends := st.starts, st.ends
+	for i, rem := range st.rems {
+		r := int(rem)
+		for off, end := uint(starts[i])*width, uint(ends[i])*width; off < end; off += width {
+			w, sh := off/64, off%64
+			// (x<<1)<<(63-sh) is x<<(64-sh), and 0 when sh is 0.
+			v := (words[w]>>sh | words[w+1]<<1<<(63-sh)) & mask
+			cands[nc] = uint32(v & pmask)
+			if bits.OnesCount64(v>>pb^ql) <= r {
+				nc++
 			}
 		}
 	}
-	s.nprobes = 0
-	s.groups = s.groups[:0]
 	cands = cands[:nc]
-	for _, c := range cands {
-		sink += uint64(hashes[c.pos][0])
+	st.cands = cands
+	var sink uint64
+	for _, p := range cands {
+		sink += uint64(hashes[p][0])
 	}
-	s.sink = sink
-	for _, c := range cands {
-		h := &hashes[c.pos]
-		if d := distance(h, &s.qw); d <= s.t && !s.seenBefore(int(c.k), h) {
-			s.emit(c.pos, d)
+	s.sink += sink
+}
+
+// check verifies the candidates on all 256 bits.
+func (s *searcher) check(st *stage) {
+	hashes := s.seg.hashes
+	for _, p := range st.cands {
+		h := &hashes[p]
+		if d := distance(h, &s.qw); d <= s.t && !s.seenBefore(st.k, h) {
+			s.emit(p, d)
 		}
 	}
 }

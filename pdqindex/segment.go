@@ -52,26 +52,33 @@ func buildPDQ(ids []uint64, keys []key) *pdqSegment {
 	s := &pdqSegment{lay: chooseLayout(n), pb: posBits(n)}
 	if s.lay.flat {
 		s.hashes = keys
-		s.ids = newIDList(ids, nil)
+		s.ids = newIDList(ids, nil, nil)
 		return s
 	}
 	s.tables = make([]table, len(s.lay.chunks))
+	// The big arrays are mapped with huge pages (see bigMem) and unmapped
+	// once the segment is unreachable.
+	mem := &bigMem{}
 
 	// Order the entries by table 0's buckets, so that table 0 needs no
 	// postings: its buckets are runs of the hashes themselves.
 	c0 := s.lay.chunks[0]
 	vals, _ := sortChunk(keys, c0, s.pb, nil, nil)
-	s.tables[0] = table{c: c0, dir: newDirectory(bucketCounts(vals, c0, s.pb, nil))}
-	s.hashes = make([]key, n)
+	s.tables[0] = table{c: c0, dir: newDirectory(bucketCounts(vals, c0, s.pb, nil), mem)}
+	s.hashes = makeBig[key](mem, n)
 	order := make([]uint32, n)
 	pmask := uint64(1)<<s.pb - 1
-	for i, v := range vals {
-		p := v & pmask
-		s.hashes[i] = keys[p] // independent loads: the misses overlap
-		order[i] = uint32(p)
-	}
+	// On all cores: besides the copying, the first writes fault in the
+	// fresh mapping's pages, which is most of the time.
+	parallel(n, func(lo, hi int) {
+		for i, v := range vals[lo:hi] {
+			p := v & pmask
+			s.hashes[lo+i] = keys[p] // independent loads: the misses overlap
+			order[lo+i] = uint32(p)
+		}
+	})
 	keys, vals = nil, nil
-	s.ids = newIDList(ids, order)
+	s.ids = newIDList(ids, order, mem)
 	ids, order = nil, nil
 
 	// One worker per core, each with its own sort buffers.
@@ -89,10 +96,10 @@ func buildPDQ(ids []uint64, keys []key) *pdqSegment {
 				c := s.lay.chunks[k]
 				sorted, spare := sortChunk(s.hashes, c, s.pb, a, b)
 				counts = bucketCounts(sorted, c, s.pb, counts)
-				t := table{c: c, dir: newDirectory(counts)}
+				t := table{c: c, dir: newDirectory(counts, mem)}
 				// Postings are the sorted values less the bucket bits:
 				// low chunk bits above the position.
-				t.post = newPacked(n, s.pb+c.lo)
+				t.post = newPacked(n, s.pb+c.lo, mem)
 				for i, v := range sorted {
 					t.post.set(uint32(i), v&t.post.mask)
 				}
@@ -102,12 +109,13 @@ func buildPDQ(ids []uint64, keys []key) *pdqSegment {
 		})
 	}
 	wg.Wait()
+	releaseWith(s, mem)
 	return s
 }
 
 // newIDList keeps ids in the given order (nil: as they are), in four
-// bytes each when they all fit.
-func newIDList(ids []uint64, order []uint32) idList {
+// bytes each when they all fit; new arrays come from mem (nil: the heap).
+func newIDList(ids []uint64, order []uint32, mem *bigMem) idList {
 	at := func(i int) uint64 { return ids[i] }
 	if order != nil {
 		at = func(i int) uint64 { return ids[order[i]] }
@@ -118,14 +126,14 @@ func newIDList(ids []uint64, order []uint32) idList {
 	}
 	var l idList
 	if fits {
-		l.ids32 = make([]uint32, len(ids))
+		l.ids32 = makeBig[uint32](mem, len(ids))
 		for i := range l.ids32 {
 			l.ids32[i] = uint32(at(i))
 		}
 	} else if order == nil {
 		l.ids64 = ids
 	} else {
-		l.ids64 = make([]uint64, len(ids))
+		l.ids64 = makeBig[uint64](mem, len(ids))
 		for i := range l.ids64 {
 			l.ids64[i] = at(i)
 		}
@@ -205,4 +213,15 @@ func (s *pdqSegment) bytes() int {
 		n += s.tables[i].dir.bytes() + s.tables[i].post.bytes()
 	}
 	return n
+}
+
+// parallel calls f on consecutive ranges of [0, n), one per core, and
+// waits for them.
+func parallel(n int, f func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), max(1, n/(1<<16)))
+	var wg sync.WaitGroup
+	for j := range w {
+		wg.Go(func() { f(j*n/w, (j+1)*n/w) })
+	}
+	wg.Wait()
 }
