@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"time"
 
 	"alliance"
 	"alliance/internal/app"
 	"alliance/internal/config"
+	"alliance/internal/federation"
 	"alliance/internal/fetch"
 	"alliance/internal/httpapi"
 	"alliance/internal/jobs"
@@ -151,7 +153,10 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 		return err
 	}
 	opts := app.Options{DB: db, Logger: log, HomeOrg: cfg.HomeOrg, Tracer: n.tracer, UserReportLimit: n.userReportLimit,
-		PoliceGrace: time.Duration(cfg.PoliceGrace), Takedown: n.takedown}
+		PoliceGrace: time.Duration(cfg.PoliceGrace), Takedown: n.takedown,
+		// Peers are recorded by the operator; their addresses are trusted
+		// as configured (a lab's peers may well be on a private network).
+		PeerHTTP: &http.Client{Timeout: 2 * time.Minute}}
 	if n.collector != nil {
 		opts.Collector = n.collector
 	}
@@ -164,7 +169,14 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
-	srv := server.New(server.Options{App: a, API: api, Web: ui, Logger: log, DB: db.SQL(), ShutdownTimeout: 20 * time.Second})
+	// The node's identity is made at the first start, so peers can be
+	// given its key before it serves.
+	id, err := a.NodeIdentity(ctx)
+	if err != nil {
+		return err
+	}
+	srv := server.New(server.Options{App: a, API: api, Web: ui, Federation: httpapi.NewFederation(a, log), Logger: log,
+		DB: db.SQL(), ShutdownTimeout: 20 * time.Second})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -199,6 +211,9 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 			NoticeBatch: func(ctx context.Context, limit int) (int, error) {
 				return a.NoticeBatch(alliance.NewContextWithActor(ctx, alliance.SystemActor), limit)
 			},
+			PullBatch: func(ctx context.Context, limit int) (int, error) {
+				return a.PullBatch(alliance.NewContextWithActor(ctx, alliance.SystemActor), limit)
+			},
 			BankImport: func(ctx context.Context, id int64) error {
 				return a.RunImport(alliance.NewContextWithActor(ctx, alliance.SystemActor), id)
 			}}
@@ -221,7 +236,8 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 	}
 
 	addr := ln.Addr().String()
-	log.Info("serving", "addr", addr, "db", string(db.Dialect()), "home_org", cfg.HomeOrg, "jobs", cfg.Jobs)
+	log.Info("serving", "addr", addr, "db", string(db.Dialect()), "home_org", cfg.HomeOrg, "jobs", cfg.Jobs,
+		"node", id.NodeID, "node_key", federation.EncodePublicKey(id.Public()))
 	if m.Listening != nil {
 		m.Listening(addr)
 	}

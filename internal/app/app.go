@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,12 @@ type Options struct {
 	PoliceGrace time.Duration
 	// Takedown configures notices and re-checks.
 	Takedown TakedownOptions
+	// PeerHTTP is the client PullBatch pulls peers' feeds with (requests
+	// signed with the node's key); nil pulls nothing.
+	PeerHTTP *http.Client
+	// PullInterval is how often a caught-up peer is pulled again;
+	// DefaultPullInterval when zero.
+	PullInterval time.Duration
 	// AnonymousReportLimit limits reports from the public per client;
 	// DefaultAnonymousReportLimit when zero.
 	AnonymousReportLimit RateLimit
@@ -72,6 +79,9 @@ type App struct {
 	labels           alliance.LabelScheme
 	policeGrace      time.Duration
 	takedown         TakedownOptions
+	fed              federationState
+	peerHTTP         *http.Client
+	pullInterval     time.Duration
 	imports          bankImports // background bank imports (bank_import.go)
 }
 
@@ -113,6 +123,10 @@ func New(opts Options) *App {
 	}
 	a.takedown = opts.Takedown
 	a.takedown.defaults()
+	a.peerHTTP, a.pullInterval = opts.PeerHTTP, opts.PullInterval
+	if a.pullInterval <= 0 {
+		a.pullInterval = DefaultPullInterval
+	}
 	anon, user := opts.AnonymousReportLimit, opts.UserReportLimit
 	if !anon.valid() {
 		anon = DefaultAnonymousReportLimit

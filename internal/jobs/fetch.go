@@ -81,3 +81,16 @@ func newBatchItems(reg prometheus.Registerer, name, help string) (prometheus.Cou
 	}
 	return register(reg, prometheus.Counter(c))
 }
+
+// DefaultPullInterval is how often the pull job looks for peers due.
+const DefaultPullInterval = time.Second
+
+// PullBatchArgs are the arguments of the periodic pull job, which calls
+// Config.PullBatch to pull peers' feeds. It has no fields.
+type PullBatchArgs struct{}
+
+// Kind returns "pull_batch".
+func (PullBatchArgs) Kind() string { return "pull_batch" }
+
+// InsertOpts: unique and tried once, as the trace job.
+func (PullBatchArgs) InsertOpts() river.InsertOpts { return FetchBatchArgs{}.InsertOpts() }

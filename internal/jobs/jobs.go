@@ -111,6 +111,12 @@ type Config struct {
 	TakedownInterval time.Duration
 	NoticeInterval   time.Duration
 
+	// PullBatch pulls peers' feeds (app.App.PullBatch, as the system
+	// actor); nil schedules no pull job. PullInterval defaults to
+	// DefaultPullInterval.
+	PullBatch    func(ctx context.Context, limit int) (int, error)
+	PullInterval time.Duration
+
 	// BankImport runs a staged bank file import (app.App.RunImport, called
 	// as the system actor) for the "bank_import" job. Nil fails such jobs.
 	BankImport func(ctx context.Context, importID int64) error
@@ -244,6 +250,13 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 	river.AddWorker(r.workers, &batchWorker[NoticeBatchArgs]{name: "notice", fn: cfg.NoticeBatch,
 		limit: 100, budget: DefaultFetchBudget, items: notices, logger: logger})
 
+	pulled, err := newBatchItems(cfg.Registerer, "alliance_federation_objects_total", "Feed objects applied from peers by the pull job.")
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new: %w", err)
+	}
+	river.AddWorker(r.workers, &batchWorker[PullBatchArgs]{name: "pull", fn: cfg.PullBatch,
+		limit: 10, budget: DefaultFetchBudget, items: pulled, logger: logger})
+
 	river.AddWorker(r.workers, &bankImportWorker{fn: cfg.BankImport, logger: logger})
 
 	var periodic []*river.PeriodicJob
@@ -260,6 +273,13 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 			river.PeriodicInterval(cmp.Or(cfg.TraceInterval, DefaultTraceInterval)),
 			func() (river.JobArgs, *river.InsertOpts) { return TraceBatchArgs{}, nil },
 			&river.PeriodicJobOpts{ID: TraceBatchArgs{}.Kind(), RunOnStart: true},
+		))
+	}
+	if cfg.PullBatch != nil {
+		periodic = append(periodic, river.NewPeriodicJob(
+			river.PeriodicInterval(cmp.Or(cfg.PullInterval, DefaultPullInterval)),
+			func() (river.JobArgs, *river.InsertOpts) { return PullBatchArgs{}, nil },
+			&river.PeriodicJobOpts{ID: PullBatchArgs{}.Kind(), RunOnStart: true},
 		))
 	}
 	if cfg.TakedownBatch != nil {

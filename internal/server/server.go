@@ -41,7 +41,10 @@ const (
 type Options struct {
 	App *app.App     // for /readyz; without it the node is always ready
 	API http.Handler // mounted at /api/ without stripping the prefix
-	Web http.Handler // mounted at /, behind cross-origin (CSRF) protection
+	// Federation, when set, is mounted at /federation/: node-to-node
+	// requests, authenticated by their signatures.
+	Federation http.Handler
+	Web        http.Handler // mounted at /, behind cross-origin (CSRF) protection
 	// Logger receives the access log, recovered panics and server errors;
 	// slog.Default() when nil.
 	Logger *slog.Logger
@@ -109,6 +112,9 @@ func New(opts Options) *Server {
 		})
 	}
 	mux.Handle("/api/", api)
+	if opts.Federation != nil {
+		mux.Handle("/federation/", opts.Federation)
+	}
 	if opts.Web != nil {
 		// The API authenticates with bearer tokens, which browsers do not
 		// send by themselves; the web UI uses cookies and so needs this.

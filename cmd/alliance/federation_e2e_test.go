@@ -1,0 +1,93 @@
+package main
+
+import (
+	"crypto/md5"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFederationTwoNodes starts two nodes from the CLI (separate databases
+// and ports), peers them with `alliance peer add`, and checks that a bank
+// shared by the Swedish node matches on the Dutch one, labelled with its
+// source, within seconds.
+func TestFederationTwoNodes(t *testing.T) {
+	dir := t.TempDir()
+	envSE := map[string]string{"ALLIANCE_DB": filepath.Join(dir, "se.db"), "ALLIANCE_HOME_ORG": "SE-HOTLINE"}
+	envNL := map[string]string{"ALLIANCE_DB": filepath.Join(dir, "nl.db"), "ALLIANCE_HOME_ORG": "NL-HOTLINE"}
+	key := func(env map[string]string) string {
+		t.Helper()
+		cli(t, env, "", "migrate")
+		code, out, errOut := cli(t, env, "", "node")
+		if code != exitOK {
+			t.Fatalf("node: %s", errOut)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if k, ok := strings.CutPrefix(line, "key "); ok {
+				return k
+			}
+		}
+		t.Fatalf("node printed no key: %q", out)
+		return ""
+	}
+	keySE, keyNL := key(envSE), key(envNL)
+	if again := key(envSE); again != keySE {
+		t.Errorf("the node's key changed between runs: %s, %s", keySE, again)
+	}
+
+	sum := md5.Sum([]byte("federated entry"))
+	if code, _, errOut := cli(t, envSE, "", "bank", "create", "--org", "SE-HOTLINE", "--name", "shared"); code != exitOK {
+		t.Fatalf("bank create: %s", errOut)
+	}
+	bank := writeFile(t, dir, "shared.csv", fmt.Sprintf("algorithm,value,category,category_scheme,series\nmd5,%x,baseline,test,S-42\n", sum))
+	if code, _, errOut := cli(t, envSE, "", "bank", "import", "--bank", "SE-HOTLINE/shared", "--format", "csv", bank); code != exitOK {
+		t.Fatalf("bank import: %s", errOut)
+	}
+	se := startMain(t, envSE, "serve")
+	nl := startMain(t, envNL, "serve")
+
+	if code, out, errOut := cli(t, envSE, "", "peer", "add", "--url", nl.base, "--key", keyNL, "--country", "NL", "--bank", "SE-HOTLINE/shared"); code != exitOK ||
+		!strings.Contains(out, "SE-HOTLINE/shared") {
+		t.Fatalf("peer add on SE: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := cli(t, envNL, "", "peer", "add", "--url", se.base, "--key", keySE, "--country", "SE"); code != exitOK {
+		t.Fatalf("peer add on NL: %s", errOut)
+	}
+	if code, _, errOut := cli(t, envNL, "", "peer", "add", "--url", se.base, "--key", "ed25519:nonsense", "--country", "SE"); code == exitOK || !strings.Contains(errOut, "key") {
+		t.Errorf("a bad key: exit %d, %s", code, errOut)
+	}
+
+	c := apiClient{t: t, base: nl.base, token: createToken(t, envNL, "analyst@nl.example.org", "NL-HOTLINE", "analyst")}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var res struct {
+			Results []struct {
+				Matches []struct {
+					Bank   string `json:"bank"`
+					Source string `json:"source"`
+					Series string `json:"series"`
+				} `json:"matches"`
+			} `json:"results"`
+		}
+		q := map[string]any{"hashes": []map[string]any{{"algorithm": "md5", "value": fmt.Sprintf("%x", sum)}}}
+		code := c.do("POST", "/api/v1/match", q, &res)
+		if code == http.StatusOK && len(res.Results) == 1 && len(res.Results[0].Matches) == 1 {
+			m := res.Results[0].Matches[0]
+			if m.Bank != "peer SE SE-HOTLINE/shared" || !strings.Contains(m.Source, "peer SE") || m.Series != "S-42" {
+				t.Errorf("the replicated entry: %+v", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the shared entry does not match on the NL node after 30s (last %d %+v)\nSE log:\n%s\nNL log:\n%s", code, res, se.logs.String(), nl.logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	code, out, _ := cli(t, envNL, "", "peer", "list")
+	if code != exitOK || !strings.Contains(out, "SE") || !strings.Contains(out, "b") {
+		t.Errorf("peer list on NL: %d\n%s", code, out)
+	}
+}

@@ -1,0 +1,499 @@
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"alliance"
+	"alliance/internal/federation"
+	"alliance/internal/store"
+)
+
+// Federation policy: a peer is pulled continuously while its feed has more,
+// every PullInterval when it is caught up, and with backoff when it fails.
+const (
+	DefaultPullInterval = 2 * time.Second
+	pullLease           = 2 * time.Minute
+	pullBackoffBase     = 5 * time.Second
+	pullBackoffMax      = 10 * time.Minute
+	// FeedPageLimit is the most changes one feed page carries, and
+	// feedObjectSize the most one signed object carries: signing each
+	// change alone would cost more than sending it.
+	FeedPageLimit  = 20000
+	feedObjectSize = 1000
+)
+
+// Object kinds this node exchanges so far.
+const (
+	KindBankEntries = "bank_entries"
+)
+
+// FederationKinds lists the kinds a sharing agreement may name.
+var FederationKinds = []string{KindBankEntries}
+
+// federationState caches the node's identity once loaded.
+type federationState struct {
+	mu sync.Mutex
+	id *federation.Identity
+}
+
+// NodeIdentity returns the node's signing identity, making it at the first
+// call on a new database: an Ed25519 key pair and the node id derived from
+// it, with the home organisation's country.
+func (a *App) NodeIdentity(ctx context.Context) (federation.Identity, error) {
+	a.fed.mu.Lock()
+	defer a.fed.mu.Unlock()
+	if a.fed.id != nil {
+		return *a.fed.id, nil
+	}
+	var id federation.Identity
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		nodeID, country, priv, err := tx.NodeIdentity(ctx)
+		if alliance.ErrorCode(err) == alliance.ENOTFOUND {
+			home, herr := tx.OrganisationByCode(ctx, a.homeOrg)
+			if herr != nil {
+				return herr
+			}
+			fresh, ierr := federation.NewIdentity(home.CountryCode)
+			if ierr != nil {
+				return ierr
+			}
+			if ierr := tx.InitNodeIdentity(ctx, fresh.NodeID, fresh.Country, fresh.Private); ierr != nil {
+				return ierr
+			}
+			nodeID, country, priv, err = tx.NodeIdentity(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		id = federation.Identity{NodeID: nodeID, Country: country, Private: ed25519.PrivateKey(priv)}
+		return nil
+	})
+	if err != nil {
+		return federation.Identity{}, fmt.Errorf("app: node identity: %w", err)
+	}
+	a.fed.id = &id
+	return id, nil
+}
+
+// PeerInput is a peer to record and what is shared with it.
+type PeerInput struct {
+	URL       string   // base URL of the peer's node, http(s)://host[:port]
+	Key       string   // its public key, "ed25519:…" (alliance node shows it)
+	Country   string   // its country
+	Kinds     []string // object kinds exchanged; all known kinds when empty
+	Banks     []string // this node's banks shared with it, OWNER/NAME
+	Countries []string // countries whose items are forwarded to it
+}
+
+// PutPeer records a peer or replaces its address, key and agreement (the
+// system actor: an operator on the CLI). The peer's node id is derived from
+// its key. Banks must be this node's; errors name the field.
+func (a *App) PutPeer(ctx context.Context, in PeerInput) (store.Peer, error) {
+	if !alliance.ActorFromContext(ctx).System {
+		return store.Peer{}, alliance.Errorf(alliance.EFORBIDDEN, "Peers are added by the node's operator.")
+	}
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(in.URL), "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" {
+		return store.Peer{}, alliance.FieldErrorf("url", "The peer's base URL, such as https://alliance.example.org.")
+	}
+	pub, err := federation.ParsePublicKey(in.Key)
+	if err != nil {
+		return store.Peer{}, alliance.FieldErrorf("key", "%s", err.Error())
+	}
+	p := store.Peer{NodeID: federation.NodeIDOf(pub), URL: u.String(), PublicKey: pub, Country: strings.ToUpper(in.Country)}
+	if !alliance.ValidCountryCode(p.Country) {
+		return store.Peer{}, alliance.FieldErrorf("country", "An ISO 3166-1 alpha-2 country code such as NL.")
+	}
+	p.Kinds = in.Kinds
+	if len(p.Kinds) == 0 {
+		p.Kinds = FederationKinds
+	}
+	for _, k := range p.Kinds {
+		if !slices.Contains(FederationKinds, k) {
+			return store.Peer{}, alliance.FieldErrorf("kinds", "Unknown kind %q; known kinds: %s.", k, strings.Join(FederationKinds, ", "))
+		}
+	}
+	for _, cc := range in.Countries {
+		cc = strings.ToUpper(strings.TrimSpace(cc))
+		if !alliance.ValidCountryCode(cc) {
+			return store.Peer{}, alliance.FieldErrorf("countries", "Unknown country %q.", cc)
+		}
+		p.Countries = append(p.Countries, cc)
+	}
+	me, err := a.NodeIdentity(ctx)
+	if err != nil {
+		return store.Peer{}, err
+	}
+	if p.NodeID == me.NodeID {
+		return store.Peer{}, alliance.FieldErrorf("key", "That is this node's own key.")
+	}
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, ref := range in.Banks {
+			owner, name, ok := strings.Cut(strings.TrimSpace(ref), "/")
+			if !ok {
+				return alliance.FieldErrorf("banks", "Give banks as OWNER/NAME, not %q.", ref)
+			}
+			org, err := tx.OrganisationByCode(ctx, strings.ToUpper(owner))
+			if err != nil {
+				return alliance.FieldErrorf("banks", "No bank %q on this node.", ref)
+			}
+			b, err := tx.BankByName(ctx, org.ID, name)
+			if err != nil {
+				return alliance.FieldErrorf("banks", "No bank %q on this node.", ref)
+			}
+			p.Banks = append(p.Banks, b.OwnerOrg+"/"+b.Name)
+		}
+		if err := tx.PutPeer(ctx, &p); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, auditFor(ctx, a.homeOrg, "peer.put", "peer", p.NodeID))
+	})
+	if err != nil {
+		return store.Peer{}, fmt.Errorf("app: put peer: %w", err)
+	}
+	return p, nil
+}
+
+// Peers returns the node's peers (the system actor or an admin).
+func (a *App) Peers(ctx context.Context) ([]store.Peer, error) {
+	if _, err := require(ctx, alliance.PermManageUsers); err != nil {
+		return nil, err
+	}
+	var out []store.Peer
+	err := a.db.InReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = tx.Peers(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: peers: %w", err)
+	}
+	return out, nil
+}
+
+// PeerKey returns the public key of a peer by node id, for verifying its
+// requests; false for an unknown node.
+func (a *App) PeerKey(ctx context.Context, nodeID string) (ed25519.PublicKey, bool) {
+	var p store.Peer
+	err := a.db.InReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		p, err = tx.PeerByNodeID(ctx, nodeID)
+		return err
+	})
+	if err != nil {
+		return nil, false
+	}
+	return ed25519.PublicKey(p.PublicKey), true
+}
+
+// feedEntry is one bank entry change in a bank_entries object.
+type feedEntry struct {
+	Seq              int64  `json:"seq"`
+	Op               string `json:"op"` // add, remove
+	Algorithm        string `json:"algorithm"`
+	Value            string `json:"value"`
+	Profile          string `json:"profile,omitempty"`
+	Category         string `json:"category,omitempty"`
+	Scheme           string `json:"scheme,omitempty"`
+	Series           string `json:"series,omitempty"`
+	VictimIdentified *bool  `json:"victim_identified,omitempty"`
+	Source           string `json:"source,omitempty"`
+}
+
+// bankEntriesBody is the body of a bank_entries object: changes of one
+// shared bank, in sequence order.
+type bankEntriesBody struct {
+	Bank    string      `json:"bank"`
+	Changes []feedEntry `json:"changes"`
+}
+
+// cursors are "b" and the last bank change sequence sent.
+func parseCursor(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimPrefix(s, "b"), 10, 64)
+	if !strings.HasPrefix(s, "b") || err != nil || n < 0 {
+		return 0, alliance.FieldErrorf("after", "Not a cursor of this node's feed.")
+	}
+	return n, nil
+}
+
+// Feed serves a page of this node's feed to a peer: the changes after the
+// cursor of the banks its agreement shares, in objects of up to
+// feedObjectSize changes, each signed by this node. A cursor beyond the
+// feed's end (from the future) is refused.
+func (a *App) Feed(ctx context.Context, peerNodeID, after string, limit int) (federation.Page, error) {
+	seq, err := parseCursor(after)
+	if err != nil {
+		return federation.Page{}, err
+	}
+	if limit <= 0 || limit > FeedPageLimit {
+		limit = FeedPageLimit
+	}
+	me, err := a.NodeIdentity(ctx)
+	if err != nil {
+		return federation.Page{}, err
+	}
+	var changes []store.FeedChange
+	page := federation.Page{Next: after}
+	err = a.db.InReadTx(ctx, func(tx *store.Tx) error {
+		p, err := tx.PeerByNodeID(ctx, peerNodeID)
+		if err != nil {
+			return alliance.Errorf(alliance.EFORBIDDEN, "Unknown peer.")
+		}
+		last, err := tx.LastBankChange(ctx)
+		if err != nil {
+			return err
+		}
+		if seq > last {
+			return alliance.FieldErrorf("after", "The cursor is beyond the end of this node's feed.")
+		}
+		if !slices.Contains(p.Kinds, KindBankEntries) {
+			return nil
+		}
+		var ids []int64
+		for _, ref := range p.Banks {
+			owner, name, _ := strings.Cut(ref, "/")
+			org, err := tx.OrganisationByCode(ctx, owner)
+			if err != nil {
+				continue // the bank's owner is gone: nothing to share
+			}
+			if b, err := tx.BankByName(ctx, org.ID, name); err == nil {
+				ids = append(ids, b.ID)
+			}
+		}
+		changes, err = tx.BankFeed(ctx, ids, seq, limit+1)
+		return err
+	})
+	if err != nil {
+		return federation.Page{}, fmt.Errorf("app: feed for %s: %w", peerNodeID, err)
+	}
+	if len(changes) > limit {
+		changes, page.More = changes[:limit], true
+	}
+	// Consecutive changes of one bank go into one object.
+	for start := 0; start < len(changes); {
+		end := start + 1
+		for end < len(changes) && end-start < feedObjectSize && changes[end].Bank == changes[start].Bank {
+			end++
+		}
+		body := bankEntriesBody{Bank: changes[start].Bank}
+		for _, c := range changes[start:end] {
+			e := c.Entry
+			body.Changes = append(body.Changes, feedEntry{Seq: c.Seq, Op: c.Op, Algorithm: string(e.Algorithm),
+				Value: hex.EncodeToString(e.Value), Profile: e.Profile, Category: e.Category, Scheme: e.Scheme,
+				Series: e.Series, VictimIdentified: e.VictimIdentified, Source: e.Source})
+		}
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return federation.Page{}, fmt.Errorf("app: feed: %w", err)
+		}
+		o := federation.Object{Kind: KindBankEntries, ID: fmt.Sprintf("bank_changes:%d-%d", changes[start].Seq, changes[end-1].Seq),
+			Created: a.now().UTC(), Body: raw}
+		if err := federation.Sign(&o, me); err != nil {
+			return federation.Page{}, fmt.Errorf("app: feed: %w", err)
+		}
+		page.Objects = append(page.Objects, o)
+		page.Next = "b" + strconv.FormatInt(changes[end-1].Seq, 10)
+		start = end
+	}
+	return page, nil
+}
+
+// PullBatch pulls the feeds of up to limit peers that are due, as the node
+// itself, and returns how many objects it applied. A page's objects and
+// the peer's new cursor are written in one transaction, so a crash neither
+// skips nor repeats an object (applying one again changes nothing anyway).
+// A peer whose feed has more is due again at once; one caught up after
+// PullInterval; one that fails after a growing backoff, its error kept.
+func (a *App) PullBatch(ctx context.Context, limit int) (int, error) {
+	if alliance.ActorFromContext(ctx).UserID != 0 {
+		return 0, alliance.Errorf(alliance.EFORBIDDEN, "Pulls are done by the node itself.")
+	}
+	if a.peerHTTP == nil {
+		return 0, nil
+	}
+	if limit <= 0 {
+		limit = 10
+	}
+	ctx = alliance.NewContextWithActor(ctx, alliance.SystemActor)
+	me, err := a.NodeIdentity(ctx)
+	if err != nil {
+		return 0, err
+	}
+	client := &federation.Client{HTTP: a.peerHTTP, Identity: me, Now: a.now}
+	var peers []store.Peer
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		peers, err = tx.ClaimPeers(ctx, limit, pullLease)
+		return err
+	})
+	if err != nil || len(peers) == 0 {
+		return 0, wrapNonNil("app: pull batch", err)
+	}
+	applied := 0
+	for _, p := range peers {
+		page, err := client.Pull(ctx, p.URL, p.Cursor, FeedPageLimit, ed25519.PublicKey(p.PublicKey))
+		if err == nil {
+			var n int
+			err = a.db.InTx(ctx, func(tx *store.Tx) error {
+				n, err = a.applyPage(ctx, tx, p, page)
+				if err != nil {
+					return err
+				}
+				next := tx.Now().Add(a.pullInterval)
+				if page.More {
+					next = tx.Now()
+				}
+				ok, err := tx.RecordPull(ctx, p, page.Next, "", next)
+				if err == nil && !ok {
+					return fmt.Errorf("claim of peer %s lapsed", p.NodeID) // rolls the page back
+				}
+				return err
+			})
+			applied += n
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return applied, fmt.Errorf("app: pull batch: %w", err)
+			}
+			a.log.WarnContext(ctx, "pull from peer failed", "peer", p.NodeID, "url", p.URL, "failures", p.Failures+1, "err", err)
+			msg := err.Error()
+			if len(msg) > 500 {
+				msg = msg[:500]
+			}
+			rerr := a.db.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.RecordPull(ctx, p, p.Cursor, msg, tx.Now().Add(backoff(pullBackoffBase, pullBackoffMax, p.Failures+1)))
+				return err
+			})
+			if rerr != nil {
+				return applied, fmt.Errorf("app: pull batch: %w", rerr)
+			}
+		}
+	}
+	if applied > 0 {
+		a.refreshAfterWrite(ctx)
+	}
+	return applied, nil
+}
+
+// applyPage applies a verified page from peer p in tx: objects of kinds
+// outside the agreement, or from another origin, are refused, which fails
+// the page (nothing is applied, the cursor stays).
+func (a *App) applyPage(ctx context.Context, tx *store.Tx, p store.Peer, page federation.Page) (int, error) {
+	if len(page.Objects) == 0 {
+		return 0, nil
+	}
+	if err := tx.LockBankChanges(ctx); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range page.Objects {
+		if o.Origin != p.NodeID {
+			return 0, fmt.Errorf("object %s: from %s, not the peer", o.ID, o.Origin)
+		}
+		if !slices.Contains(p.Kinds, o.Kind) || o.Kind != KindBankEntries {
+			return 0, fmt.Errorf("object %s: kind %q is not in the agreement with %s", o.ID, o.Kind, p.NodeID)
+		}
+		var body bankEntriesBody
+		if err := json.Unmarshal(o.Body, &body); err != nil {
+			return 0, fmt.Errorf("object %s: %w", o.ID, err)
+		}
+		if err := a.applyBankEntries(ctx, tx, p, body); err != nil {
+			return 0, fmt.Errorf("object %s: %w", o.ID, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// applyBankEntries mirrors a peer's bank changes into a local bank owned
+// by the home organisation, named after the peer and the bank, whose
+// entries name their source; lookups include it.
+func (a *App) applyBankEntries(ctx context.Context, tx *store.Tx, p store.Peer, body bankEntriesBody) error {
+	home, err := tx.OrganisationByCode(ctx, a.homeOrg)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("peer %s %s", p.Country, body.Bank)
+	if len(name) > maxBankName {
+		return fmt.Errorf("bank name %q too long", body.Bank)
+	}
+	b, err := tx.BankByName(ctx, home.ID, name)
+	if alliance.ErrorCode(err) == alliance.ENOTFOUND {
+		b = alliance.Bank{Name: name, OwnerOrgID: home.ID, PDQThreshold: alliance.MaxPDQThreshold,
+			Description: fmt.Sprintf("Replicated from bank %s of node %s (%s).", body.Bank, p.NodeID, p.Country)}
+		err = tx.CreateBank(ctx, &b)
+	}
+	if err != nil {
+		return err
+	}
+	maxID, err := tx.MaxBankEntryID(ctx)
+	if err != nil {
+		return err
+	}
+	source := fmt.Sprintf("peer %s (%s)", p.Country, p.NodeID)
+	var adds []alliance.HashEntry
+	var removes []alliance.HashEntry
+	for i, c := range body.Changes {
+		alg, err := alliance.ParseHashAlgorithm(c.Algorithm)
+		if err != nil {
+			return fmt.Errorf("change %d: %w", i, err)
+		}
+		v, err := alg.ParseHashValue(c.Value)
+		if err != nil {
+			return fmt.Errorf("change %d: %w", i, err)
+		}
+		e := alliance.HashEntry{Algorithm: alg, Value: v, Profile: c.Profile, Series: c.Series,
+			VictimIdentified: c.VictimIdentified, Source: strings.TrimSpace(source + " " + c.Source),
+			Classification: alliance.Classification{Scheme: c.Scheme, Category: c.Category}}
+		if err := e.Validate(); err != nil {
+			return fmt.Errorf("change %d: %w", i, err)
+		}
+		switch c.Op {
+		case "add":
+			adds = append(adds, e)
+		case "remove":
+			removes = append(removes, e)
+		default:
+			return fmt.Errorf("change %d: unknown op %q", i, c.Op)
+		}
+	}
+	if err := tx.UpsertBankEntries(ctx, b.ID, adds); err != nil {
+		return err
+	}
+	if _, err := tx.LogNewBankEntries(ctx, b.ID, maxID); err != nil {
+		return err
+	}
+	// An entry added again at the origin after a removal is active again.
+	if inactive, err := tx.CountInactiveEntries(ctx, b.ID); err != nil {
+		return err
+	} else if inactive > 0 {
+		if _, err := tx.ReactivateEntries(ctx, b.ID, adds); err != nil {
+			return err
+		}
+	}
+	for _, e := range removes {
+		cur, err := tx.BankEntryByValue(ctx, b.ID, e.Algorithm, e.Value)
+		if alliance.ErrorCode(err) == alliance.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.SetBankEntryActive(ctx, cur.ID, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package app_test
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"alliance"
+	"alliance/internal/app"
+	"alliance/internal/federation"
+	"alliance/internal/httpapi"
+	"alliance/internal/store"
+	"alliance/internal/testutil"
+)
+
+// node is one Alliance node of a federation test: its app over its own
+// database, its feed served on a local server.
+type node struct {
+	app  *app.App
+	url  string
+	key  string
+	home string
+}
+
+func newNode(t testing.TB, db *store.DB, home string) *node {
+	t.Helper()
+	a := app.New(app.Options{DB: db, HomeOrg: home, PeerHTTP: &http.Client{Timeout: 10 * time.Second}, PullInterval: time.Millisecond})
+	srv := httptest.NewServer(httpapi.NewFederation(a, nil))
+	t.Cleanup(srv.Close)
+	id, err := a.NodeIdentity(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Matcher().Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return &node{app: a, url: srv.URL, key: federation.EncodePublicKey(id.Public()), home: home}
+}
+
+func (n *node) pull(t *testing.T) int {
+	t.Helper()
+	total := 0
+	for range 10 {
+		k, err := n.app.PullBatch(sys(t.Context()), 0)
+		if err != nil {
+			t.Fatalf("PullBatch: %v", err)
+		}
+		total += k
+		if k == 0 {
+			break
+		}
+	}
+	return total
+}
+
+// TestFederationBanks replicates a shared bank from one node to another:
+// entries match on the receiving node, labelled with their source, and a
+// disabled entry stops matching there; an unknown node, a cursor from the
+// future and a node outside the agreement get nothing.
+func TestFederationBanks(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, dbA *store.DB) {
+		dbB := testutil.NewSQLite(t)
+		se, nl := newNode(t, dbA, "SE-HOTLINE"), newNode(t, dbB, "NL-HOTLINE")
+		seOwner := alliance.NewContextWithActor(t.Context(), alliance.Actor{System: true, OrgCode: "SE-HOTLINE"})
+		if _, err := se.app.CreateBank(seOwner, app.BankInput{Name: "shared"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := se.app.CreateBank(seOwner, app.BankInput{Name: "private"}); err != nil {
+			t.Fatal(err)
+		}
+		sum := func(s string) []byte { h := md5.Sum([]byte(s)); return h[:] }
+		entries := entrySlice{
+			{Algorithm: alliance.HashMD5, Value: sum("a"), Series: "S1", Source: "hotline",
+				Classification: alliance.Classification{Scheme: "test", Category: "baseline"}},
+			{Algorithm: alliance.HashMD5, Value: sum("b")},
+		}
+		if _, err := se.app.ImportEntries(seOwner, "SE-HOTLINE/shared", &entries, nil); err != nil {
+			t.Fatal(err)
+		}
+		private := entrySlice{{Algorithm: alliance.HashMD5, Value: sum("private")}}
+		if _, err := se.app.ImportEntries(seOwner, "SE-HOTLINE/private", &private, nil); err != nil {
+			t.Fatal(err)
+		}
+
+		ctx := sys(t.Context())
+		if _, err := se.app.PutPeer(ctx, app.PeerInput{URL: nl.url, Key: nl.key, Country: "NL", Banks: []string{"SE-HOTLINE/shared"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := se.app.PutPeer(ctx, app.PeerInput{URL: nl.url, Key: nl.key, Country: "NL", Banks: []string{"SE-HOTLINE/none"}}); alliance.ErrorField(err) != "banks" {
+			t.Errorf("a bank the node does not have: %v", err)
+		}
+		if _, err := se.app.PutPeer(ctx, app.PeerInput{URL: "ftp://x", Key: nl.key, Country: "NL"}); alliance.ErrorField(err) != "url" {
+			t.Errorf("bad url: %v", err)
+		}
+		if _, err := se.app.PutPeer(ctx, app.PeerInput{URL: nl.url, Key: "ed25519:AAAA", Country: "NL"}); alliance.ErrorField(err) != "key" {
+			t.Errorf("bad key: %v", err)
+		}
+		if _, err := nl.app.PutPeer(ctx, app.PeerInput{URL: se.url, Key: se.key, Country: "SE"}); err != nil {
+			t.Fatal(err)
+		}
+
+		if n := nl.pull(t); n != 1 {
+			t.Fatalf("applied %d objects, want 1", n)
+		}
+		if err := nl.app.Matcher().Refresh(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		nlAnalyst := as(t, testutil.CreateUser(t, dbB, "NL-HOTLINE", "analyst@nl.example.org", alliance.RoleAnalyst))
+		match := func(v []byte) []app.BankMatch {
+			t.Helper()
+			res, err := nl.app.Match(nlAnalyst, []app.MatchQuery{{Algorithm: "md5", Value: hex.EncodeToString(v)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res[0].Matches
+		}
+		m := match(sum("a"))
+		if len(m) != 1 || m[0].Bank != "peer SE SE-HOTLINE/shared" || m[0].Category != "baseline" || m[0].Series != "S1" ||
+			!strings.Contains(m[0].Source, "peer SE") {
+			t.Errorf("replicated entry on the peer: %+v", m)
+		}
+		if m := match(sum("private")); len(m) != 0 {
+			t.Errorf("a bank outside the agreement replicated: %+v", m)
+		}
+		if n := nl.pull(t); n != 0 {
+			t.Errorf("a second pull applied %d objects, want 0", n)
+		}
+
+		// A disabled entry at the origin stops matching on the peer.
+		var entryID int64
+		if err := se.app.ExportEntries(seOwner, "SE-HOTLINE/shared", func(e alliance.HashEntry) error {
+			if hex.EncodeToString(e.Value) == hex.EncodeToString(sum("b")) {
+				entryID = e.ID
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := se.app.SetEntryActive(seOwner, "SE-HOTLINE/shared", entryID, false); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the pull of the removal", func() bool { return nl.pull(t) == 1 })
+		if err := nl.app.Matcher().Refresh(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if m := match(sum("b")); len(m) != 0 {
+			t.Errorf("a disabled entry still matches on the peer: %+v", m)
+		}
+
+		// A node the origin does not know gets nothing.
+		stranger := newNode(t, testutil.NewSQLite(t), "DE-HOTLINE")
+		if _, err := stranger.app.PutPeer(ctx, app.PeerInput{URL: se.url, Key: se.key, Country: "SE"}); err != nil {
+			t.Fatal(err)
+		}
+		if n := stranger.pull(t); n != 0 {
+			t.Errorf("an unknown node pulled %d objects", n)
+		}
+		peers, err := stranger.app.Peers(ctx)
+		if err != nil || len(peers) != 1 || peers[0].Failures != 1 || !strings.Contains(peers[0].LastError, "403") && !strings.Contains(peers[0].LastError, "refused") && !strings.Contains(peers[0].LastError, "known peer") {
+			t.Errorf("the refused pull is not recorded: %+v %v", peers, err)
+		}
+	})
+}
