@@ -16,6 +16,7 @@ import (
 	"alliance/internal/app"
 	"alliance/internal/config"
 	"alliance/internal/demosite"
+	"alliance/internal/federation"
 	"alliance/internal/fetch"
 	"alliance/internal/hashing"
 	"alliance/internal/store"
@@ -147,6 +148,10 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 			"(police@se-police.example.org) have %s to hold it, then a signed notice goes to the site's abuse webhook, the site\n"+
 			"removes the image, and the re-check (every %s) records the removal.\n",
 			time.Duration(cfg.PoliceGrace), time.Duration(cfg.RecheckInterval))
+		if id, err := a.NodeIdentity(ctx); err == nil {
+			fmt.Fprintf(w, "\nFederation: this node is %s, key %s.\nPeer it with another node (alliance peer add --url … --key … --country …)\n"+
+				"to share banks: the other node's pull job replicates them into a mirror bank.\n", id.NodeID, federation.EncodePublicKey(id.Public()))
+		}
 		fmt.Fprintf(w, "\nDatabase: %s. Stop with Ctrl-C.\n", cfg.DB)
 		w.Flush()
 	}})

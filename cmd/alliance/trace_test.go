@@ -234,6 +234,9 @@ func TestDemoIntake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !strings.Contains(node.logs.String(), "Federation: this node is node-") {
+		t.Errorf("the demo banner does not show the node's identity")
+	}
 	testDemoMedia(t, c, site[1])
 	testDemoSeries(t, env, node.base, site[1])
 	testDemoTakedown(t, c, site[1])
