@@ -257,13 +257,8 @@ func (h *handler) itemPost(w http.ResponseWriter, r *http.Request, limit int64) 
 // the error next to its field (fill puts the sent values back and places
 // it), or 409 with the current state. Other errors get the error page.
 func (h *handler) itemFormError(w http.ResponseWriter, r *http.Request, id int64, err error, fill func(*itemData, string, string) bool) {
-	var status int
-	switch alliance.ErrorCode(err) {
-	case alliance.EINVALID:
-		status = http.StatusBadRequest
-	case alliance.ECONFLICT:
-		status = http.StatusConflict
-	default:
+	status := formStatus(err)
+	if status == 0 {
 		h.fail(w, r, err)
 		return
 	}
