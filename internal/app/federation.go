@@ -5,8 +5,10 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -282,7 +284,8 @@ func (a *App) Feed(ctx context.Context, peerNodeID, after string, limit int) (fe
 	if len(changes) > limit {
 		changes, page.More = changes[:limit], true
 	}
-	// Consecutive changes of one bank go into one object.
+	// Consecutive changes of one bank go into one object; the objects are
+	// signed side by side below (canonical JSON is most of the cost).
 	for start := 0; start < len(changes); {
 		end := start + 1
 		for end < len(changes) && end-start < feedObjectSize && changes[end].Bank == changes[start].Bank {
@@ -299,14 +302,25 @@ func (a *App) Feed(ctx context.Context, peerNodeID, after string, limit int) (fe
 		if err != nil {
 			return federation.Page{}, fmt.Errorf("app: feed: %w", err)
 		}
-		o := federation.Object{Kind: KindBankEntries, ID: fmt.Sprintf("bank_changes:%d-%d", changes[start].Seq, changes[end-1].Seq),
-			Created: a.now().UTC(), Body: raw}
-		if err := federation.Sign(&o, me); err != nil {
-			return federation.Page{}, fmt.Errorf("app: feed: %w", err)
-		}
-		page.Objects = append(page.Objects, o)
+		page.Objects = append(page.Objects, federation.Object{Kind: KindBankEntries,
+			ID:      fmt.Sprintf("bank_changes:%d-%d", changes[start].Seq, changes[end-1].Seq),
+			Created: a.now().UTC(), Body: raw})
 		page.Next = "b" + strconv.FormatInt(changes[end-1].Seq, 10)
 		start = end
+	}
+	errs := make([]error, len(page.Objects))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range page.Objects {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = federation.Sign(&page.Objects[i], me)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return federation.Page{}, fmt.Errorf("app: feed: %w", err)
 	}
 	return page, nil
 }

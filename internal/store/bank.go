@@ -243,8 +243,11 @@ func (tx *Tx) upsertBankEntries(ctx context.Context, bankID int64, entries []all
 // with an id above afterID (those inserted since MaxBankEntryID, under
 // LockBankChanges) and returns how many.
 func (tx *Tx) LogNewBankEntries(ctx context.Context, bankID, afterID int64) (int64, error) {
+	// "+bank_id" keeps the planner off the (bank_id, algorithm, value)
+	// index, which would read every entry of the bank: the new entries are
+	// the ids above afterID, a range of the primary key.
 	res, err := tx.exec(ctx, `INSERT INTO bank_changes (entry_id, op)
-		SELECT id, 'add' FROM bank_entries WHERE bank_id = $1 AND id > $2 ORDER BY id`, bankID, afterID)
+		SELECT id, 'add' FROM bank_entries WHERE id > $2 AND +bank_id = $1 ORDER BY id`, bankID, afterID)
 	if err != nil {
 		return 0, wrapErr(err, fmt.Sprintf("log new entries of bank %d", bankID), errMsgs{})
 	}
