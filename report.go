@@ -141,6 +141,20 @@ type Item struct {
 	// Series are the victim-identification series the item is linked to;
 	// for actors who may not see series, only their owners and statuses.
 	Series []SeriesLink
+	// Federated says where the item went to or came from between nodes;
+	// filled by single-item reads.
+	Federated Federated
+}
+
+// Federated is an item's exchange with peer nodes: forwarded to a node,
+// which reports the status back, or received from one.
+type Federated struct {
+	ForwardedTo  string // node id
+	ReceivedFrom string // node id
+	RemoteItem   string // the origin's item id, on the receiving node
+	RemoteStatus string // takedown status the destination reports
+	RemoteOrg    string // the organisation there that reported it
+	RemoteAt     *time.Time
 }
 
 // TraceStatus is the outcome of tracing an item's host.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"alliance/internal/trace"
 )
 
 // TestFederationTwoNodes starts two nodes from the CLI (separate databases
@@ -46,6 +48,9 @@ func TestFederationTwoNodes(t *testing.T) {
 	if code, _, errOut := cli(t, envSE, "", "bank", "import", "--bank", "SE-HOTLINE/shared", "--format", "csv", bank); code != exitOK {
 		t.Fatalf("bank import: %s", errOut)
 	}
+	// Both nodes trace the same lab name to a Dutch network.
+	hosts := writeFile(t, dir, "lab.hosts", trace.ExampleNL+" shop.nl.example.test\n")
+	envSE["ALLIANCE_HOSTS"], envNL["ALLIANCE_HOSTS"] = hosts, hosts
 	se := startMain(t, envSE, "serve")
 	nl := startMain(t, envNL, "serve")
 
@@ -86,8 +91,51 @@ func TestFederationTwoNodes(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	code, out, _ := cli(t, envNL, "", "peer", "list")
-	if code != exitOK || !strings.Contains(out, "SE") || !strings.Contains(out, "b") {
-		t.Errorf("peer list on NL: %d\n%s", code, out)
+	// A report hosted in the Netherlands goes to the Dutch node's hotline,
+	// and its assessment there comes back to the Swedish item.
+	seAnalyst := apiClient{t: t, base: se.base, token: createToken(t, envSE, "analyst@se.example.org", "SE-HOTLINE", "analyst")}
+	var rep struct {
+		Items []apiItem `json:"items"`
+	}
+	if code := seAnalyst.do("POST", "/api/v1/reports", map[string]any{"urls": []string{"https://shop.nl.example.test/listing/9"}}, &rep); code != http.StatusCreated {
+		t.Fatalf("report on SE: %d", code)
+	}
+	var queue struct {
+		Items []apiItem `json:"items"`
+	}
+	waitUntil(t, "the forwarded item in the NL queue", func() bool {
+		return c.do("GET", "/api/v1/queue", nil, &queue) == http.StatusOK && len(queue.Items) == 1
+	})
+	var out map[string]any
+	if code := c.do("POST", fmt.Sprintf("/api/v1/items/%d/assessments", queue.Items[0].ID), map[string]any{"verdict": "not_illegal"}, &out); code != http.StatusCreated {
+		t.Fatalf("assess on NL: %d %v", code, out)
+	}
+	waitUntil(t, "the status back on SE", func() bool {
+		var it struct {
+			Federation *struct {
+				RemoteStatus string `json:"remote_status"`
+				RemoteOrg    string `json:"remote_organisation"`
+			} `json:"federation"`
+		}
+		return seAnalyst.do("GET", fmt.Sprintf("/api/v1/items/%d", rep.Items[0].ID), nil, &it) == http.StatusOK &&
+			it.Federation != nil && it.Federation.RemoteStatus == "closed_not_illegal" && it.Federation.RemoteOrg == "NL-HOTLINE"
+	})
+
+	code, out2, _ := cli(t, envNL, "", "peer", "list")
+
+	if code != exitOK || !strings.Contains(out2, "SE") || !strings.Contains(out2, "b") {
+		t.Errorf("peer list on NL: %d\n%s", code, out2)
+	}
+}
+
+// waitUntil polls cond for up to 30 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: not within 30s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -36,11 +36,13 @@ const (
 
 // Object kinds this node exchanges so far.
 const (
-	KindBankEntries = "bank_entries"
+	KindBankEntries = "bank_entries" // changes of a shared bank
+	KindItemForward = "item_forward" // an item hosted in the peer's country, for its hotline
+	KindItemStatus  = "item_status"  // the takedown status of an item the peer forwarded here
 )
 
 // FederationKinds lists the kinds a sharing agreement may name.
-var FederationKinds = []string{KindBankEntries}
+var FederationKinds = []string{KindBankEntries, KindItemForward, KindItemStatus}
 
 // federationState caches the node's identity once loaded.
 type federationState struct {
@@ -219,24 +221,40 @@ type bankEntriesBody struct {
 	Changes []feedEntry `json:"changes"`
 }
 
-// cursors are "b" and the last bank change sequence sent.
-func parseCursor(s string) (int64, error) {
+// A feed cursor is "b" and the last bank change sent, then ".o" and the
+// last object of the peer's outbox sent: "b120.o7". Cursors of the first
+// slice ("b120") read as ".o0".
+type feedCursor struct{ bank, outbox int64 }
+
+func parseCursor(s string) (feedCursor, error) {
+	var c feedCursor
 	if s == "" {
-		return 0, nil
+		return c, nil
 	}
-	n, err := strconv.ParseInt(strings.TrimPrefix(s, "b"), 10, 64)
-	if !strings.HasPrefix(s, "b") || err != nil || n < 0 {
-		return 0, alliance.FieldErrorf("after", "Not a cursor of this node's feed.")
+	bad := alliance.FieldErrorf("after", "Not a cursor of this node's feed.")
+	b, o, hasO := strings.Cut(s, ".o")
+	n, err := strconv.ParseInt(strings.TrimPrefix(b, "b"), 10, 64)
+	if !strings.HasPrefix(b, "b") || err != nil || n < 0 {
+		return c, bad
 	}
-	return n, nil
+	c.bank = n
+	if hasO {
+		if c.outbox, err = strconv.ParseInt(o, 10, 64); err != nil || c.outbox < 0 {
+			return c, bad
+		}
+	}
+	return c, nil
 }
 
-// Feed serves a page of this node's feed to a peer: the changes after the
-// cursor of the banks its agreement shares, in objects of up to
+func (c feedCursor) String() string { return fmt.Sprintf("b%d.o%d", c.bank, c.outbox) }
+
+// Feed serves a page of this node's feed to a peer: first the objects
+// addressed to it (forwarded items, status of items it forwarded here),
+// then the changes of the banks its agreement shares, in objects of up to
 // feedObjectSize changes, each signed by this node. A cursor beyond the
 // feed's end (from the future) is refused.
 func (a *App) Feed(ctx context.Context, peerNodeID, after string, limit int) (federation.Page, error) {
-	seq, err := parseCursor(after)
+	cur, err := parseCursor(after)
 	if err != nil {
 		return federation.Page{}, err
 	}
@@ -247,8 +265,11 @@ func (a *App) Feed(ctx context.Context, peerNodeID, after string, limit int) (fe
 	if err != nil {
 		return federation.Page{}, err
 	}
-	var changes []store.FeedChange
-	page := federation.Page{Next: after}
+	var (
+		changes []store.FeedChange
+		outbox  []store.OutboxObject
+	)
+	page := federation.Page{}
 	err = a.db.InReadTx(ctx, func(tx *store.Tx) error {
 		p, err := tx.PeerByNodeID(ctx, peerNodeID)
 		if err != nil {
@@ -258,8 +279,16 @@ func (a *App) Feed(ctx context.Context, peerNodeID, after string, limit int) (fe
 		if err != nil {
 			return err
 		}
-		if seq > last {
+		var lastOut int64
+		if outbox, lastOut, err = tx.Outbox(ctx, p.ID, cur.outbox, limit+1); err != nil {
+			return err
+		}
+		if cur.bank > last || cur.outbox > lastOut {
 			return alliance.FieldErrorf("after", "The cursor is beyond the end of this node's feed.")
+		}
+		if len(outbox) > limit {
+			outbox, page.More = outbox[:limit], true
+			return nil // bank changes after the outbox is drained
 		}
 		if !slices.Contains(p.Kinds, KindBankEntries) {
 			return nil
@@ -275,14 +304,19 @@ func (a *App) Feed(ctx context.Context, peerNodeID, after string, limit int) (fe
 				ids = append(ids, b.ID)
 			}
 		}
-		changes, err = tx.BankFeed(ctx, ids, seq, limit+1)
+		changes, err = tx.BankFeed(ctx, ids, cur.bank, limit+1-len(outbox))
 		return err
 	})
 	if err != nil {
 		return federation.Page{}, fmt.Errorf("app: feed for %s: %w", peerNodeID, err)
 	}
-	if len(changes) > limit {
-		changes, page.More = changes[:limit], true
+	for _, o := range outbox {
+		page.Objects = append(page.Objects, federation.Object{Kind: o.Kind, ID: o.ObjectID, To: peerNodeID,
+			Created: o.CreatedAt.UTC(), Body: json.RawMessage(o.Body)})
+		cur.outbox = o.Seq
+	}
+	if room := limit - len(outbox); len(changes) > room {
+		changes, page.More = changes[:room], true
 	}
 	// Consecutive changes of one bank go into one object; the objects are
 	// signed side by side below (canonical JSON is most of the cost).
@@ -305,9 +339,10 @@ func (a *App) Feed(ctx context.Context, peerNodeID, after string, limit int) (fe
 		page.Objects = append(page.Objects, federation.Object{Kind: KindBankEntries,
 			ID:      fmt.Sprintf("bank_changes:%d-%d", changes[start].Seq, changes[end-1].Seq),
 			Created: a.now().UTC(), Body: raw})
-		page.Next = "b" + strconv.FormatInt(changes[end-1].Seq, 10)
+		cur.bank = changes[end-1].Seq
 		start = end
 	}
+	page.Next = cur.String()
 	errs := make([]error, len(page.Objects))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -412,19 +447,43 @@ func (a *App) applyPage(ctx context.Context, tx *store.Tx, p store.Peer, page fe
 	if err := tx.LockBankChanges(ctx); err != nil {
 		return 0, err
 	}
+	me, err := a.NodeIdentity(ctx)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
 	for _, o := range page.Objects {
 		if o.Origin != p.NodeID {
 			return 0, fmt.Errorf("object %s: from %s, not the peer", o.ID, o.Origin)
 		}
-		if !slices.Contains(p.Kinds, o.Kind) || o.Kind != KindBankEntries {
+		if o.To != "" && o.To != me.NodeID {
+			return 0, fmt.Errorf("object %s: addressed to %s, not this node", o.ID, o.To)
+		}
+		if !slices.Contains(p.Kinds, o.Kind) {
 			return 0, fmt.Errorf("object %s: kind %q is not in the agreement with %s", o.ID, o.Kind, p.NodeID)
 		}
-		var body bankEntriesBody
-		if err := json.Unmarshal(o.Body, &body); err != nil {
-			return 0, fmt.Errorf("object %s: %w", o.ID, err)
+		var err error
+		switch o.Kind {
+		case KindBankEntries:
+			var body bankEntriesBody
+			if err = json.Unmarshal(o.Body, &body); err == nil {
+				err = a.applyBankEntries(ctx, tx, p, body)
+			}
+		case KindItemForward, KindItemStatus:
+			// Addressed objects are applied once (bank changes are
+			// idempotent by themselves).
+			var fresh bool
+			if fresh, err = tx.MarkApplied(ctx, p.ID, o.ID); err == nil && fresh {
+				if o.Kind == KindItemForward {
+					err = a.receiveItem(ctx, tx, p, o)
+				} else {
+					err = a.receiveStatus(ctx, tx, p, o)
+				}
+			}
+		default:
+			err = fmt.Errorf("unknown kind %q", o.Kind)
 		}
-		if err := a.applyBankEntries(ctx, tx, p, body); err != nil {
+		if err != nil {
 			return 0, fmt.Errorf("object %s: %w", o.ID, err)
 		}
 		n++
@@ -510,4 +569,135 @@ func (a *App) applyBankEntries(ctx context.Context, tx *store.Tx, p store.Peer, 
 		}
 	}
 	return nil
+}
+
+// forwardBody is the body of an item_forward object: what the destination
+// needs to act on a reported URL, and nothing about the reporter.
+type forwardBody struct {
+	Item       string    `json:"item"` // the origin's item id
+	URL        string    `json:"url"`
+	Category   string    `json:"category"`
+	Country    string    `json:"country"` // hosting country as the origin traced it
+	OriginOrg  string    `json:"origin_org"`
+	ReportedAt time.Time `json:"reported_at"`
+}
+
+// statusBody is the body of an item_status object.
+type statusBody struct {
+	Item   string    `json:"item"` // the origin's item id
+	Status string    `json:"status"`
+	Org    string    `json:"org"`
+	At     time.Time `json:"at"`
+}
+
+// forwardRouted queues, for every item of a trace batch just routed
+// forward to a country a peer takes items for, an item_forward object in
+// that peer's feed, in the batch's transaction. Where no peer takes the
+// country, the item stays with this node's route as before.
+func (a *App) forwardRouted(ctx context.Context, tx *store.Tx, applied []store.TraceOutcome) error {
+	var peers []store.Peer
+	loaded := false
+	for _, o := range applied {
+		if o.Route == nil || o.Route.Kind != alliance.RouteForward || o.Trace.Country == "" {
+			continue
+		}
+		if !loaded {
+			var err error
+			if peers, err = tx.Peers(ctx); err != nil {
+				return err
+			}
+			loaded = true
+		}
+		cc := o.Trace.Country
+		i := slices.IndexFunc(peers, func(p store.Peer) bool {
+			return slices.Contains(p.Kinds, KindItemForward) && (p.Country == cc || slices.Contains(p.Countries, cc))
+		})
+		if i < 0 {
+			continue
+		}
+		it, err := tx.ItemByID(ctx, o.Claim.ItemID)
+		if err != nil {
+			return err
+		}
+		rep, err := tx.ReportByID(ctx, it.ReportID)
+		if err != nil {
+			return err
+		}
+		id := strconv.FormatInt(it.ID, 10)
+		body, err := json.Marshal(forwardBody{Item: id, URL: it.URL, Category: string(rep.Category), Country: cc,
+			OriginOrg: it.OrgCode, ReportedAt: it.CreatedAt})
+		if err != nil {
+			return err
+		}
+		if err := tx.QueueOutbox(ctx, peers[i].ID, KindItemForward, "item_forward:"+id, body); err != nil {
+			return err
+		}
+		if err := tx.SetForwarded(ctx, it.ID, peers[i].NodeID); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(ctx, auditFor(ctx, it.OrgCode, "item.forward", "item", id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// receiveItem takes an item a peer forwarded: a report received by this
+// country's member hotline from the origin's hotline, traced and routed
+// here like any report, its status reported back as it moves.
+func (a *App) receiveItem(ctx context.Context, tx *store.Tx, p store.Peer, o federation.Object) error {
+	var b forwardBody
+	if err := json.Unmarshal(o.Body, &b); err != nil {
+		return err
+	}
+	me, err := a.NodeIdentity(ctx)
+	if err != nil {
+		return err
+	}
+	hotlines, err := tx.MemberHotlines(ctx)
+	if err != nil {
+		return err
+	}
+	code, ok := hotlines[me.Country]
+	if !ok {
+		code = a.homeOrg
+	}
+	org, err := tx.OrganisationByCode(ctx, code)
+	if err != nil {
+		return err
+	}
+	actor := alliance.Actor{System: true, OrgID: org.ID, OrgCode: org.Code}
+	sub, err := prepareReport(actor, ReportInput{URLs: []string{b.URL}, Category: b.Category, Source: string(alliance.SourceHotline),
+		Description: fmt.Sprintf("Forwarded by %s (node %s, %s), its item %s.", b.OriginOrg, p.NodeID, p.Country, b.Item)})
+	if err != nil {
+		return err
+	}
+	r := sub.report
+	r.OrgID, r.OrgCode, r.Reference = org.ID, org.Code, newReference()
+	if err := tx.CreateReports(ctx, []store.NewReport{{Report: &r}}); err != nil {
+		return err
+	}
+	it := r.Items[0]
+	if err := tx.SetReceived(ctx, it.ID, p.NodeID, b.Item); err != nil {
+		return err
+	}
+	return tx.AppendAudit(ctx, auditFor(alliance.NewContextWithActor(ctx, actor), org.Code, "item.receive", "item",
+		strconv.FormatInt(it.ID, 10)))
+}
+
+// receiveStatus records the takedown status a peer reports for an item
+// this node forwarded to it.
+func (a *App) receiveStatus(ctx context.Context, tx *store.Tx, p store.Peer, o federation.Object) error {
+	var b statusBody
+	if err := json.Unmarshal(o.Body, &b); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(b.Item, 10, 64)
+	if err != nil {
+		return fmt.Errorf("item %q: %w", b.Item, err)
+	}
+	if err := tx.SetRemoteStatus(ctx, id, p.NodeID, b.Status, b.Org, b.At); err != nil {
+		return err
+	}
+	return tx.AppendAudit(ctx, auditFor(ctx, a.homeOrg, "item.remote_status", "item", b.Item))
 }

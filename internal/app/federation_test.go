@@ -28,7 +28,8 @@ type node struct {
 
 func newNode(t testing.TB, db *store.DB, home string) *node {
 	t.Helper()
-	a := app.New(app.Options{DB: db, HomeOrg: home, PeerHTTP: &http.Client{Timeout: 10 * time.Second}, PullInterval: time.Millisecond})
+	a := app.New(app.Options{DB: db, HomeOrg: home, PeerHTTP: &http.Client{Timeout: 10 * time.Second}, PullInterval: time.Millisecond,
+		Tracer: newTracer(t, testHosts)})
 	srv := httptest.NewServer(httpapi.NewFederation(a, nil))
 	t.Cleanup(srv.Close)
 	id, err := a.NodeIdentity(t.Context())
@@ -162,6 +163,69 @@ func TestFederationBanks(t *testing.T) {
 		peers, err := stranger.app.Peers(ctx)
 		if err != nil || len(peers) != 1 || peers[0].Failures != 1 || !strings.Contains(peers[0].LastError, "403") && !strings.Contains(peers[0].LastError, "refused") && !strings.Contains(peers[0].LastError, "known peer") {
 			t.Errorf("the refused pull is not recorded: %+v %v", peers, err)
+		}
+	})
+}
+
+// TestFederationForward forwards a report hosted in the peer's country to
+// the peer's node, where its hotline receives it as an item from the
+// origin's hotline; the peer's assessment flows back to the origin's item;
+// pulling again applies nothing twice.
+func TestFederationForward(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, dbSE *store.DB) {
+		dbNL := testutil.NewSQLite(t)
+		se, nl := newNode(t, dbSE, "SE-HOTLINE"), newNode(t, dbNL, "NL-HOTLINE")
+		ctx := sys(t.Context())
+		if _, err := se.app.PutPeer(ctx, app.PeerInput{URL: nl.url, Key: nl.key, Country: "NL"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := nl.app.PutPeer(ctx, app.PeerInput{URL: se.url, Key: se.key, Country: "SE"}); err != nil {
+			t.Fatal(err)
+		}
+		seAnalyst := as(t, testutil.CreateUser(t, dbSE, "SE-HOTLINE", "analyst@se.example.org", alliance.RoleAnalyst))
+		nlAnalyst := as(t, testutil.CreateUser(t, dbNL, "NL-HOTLINE", "analyst@nl.example.org", alliance.RoleAnalyst))
+		res, err := se.app.SubmitReport(seAnalyst, app.ReportInput{URLs: []string{"http://nl.example.test/forwarded"}, Category: "csam",
+			ReporterEmail: "reporter@example.org"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		origin := res.Report.Items[0].ID
+		if _, err := se.app.TraceBatch(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		if it, _ := se.app.Item(seAnalyst, origin); it.Federated.ForwardedTo == "" || it.Route == nil || it.Route.Kind != alliance.RouteForward {
+			t.Fatalf("origin item not forwarded: %+v %+v", it.Federated, it.Route)
+		}
+
+		if n := nl.pull(t); n != 1 {
+			t.Fatalf("NL applied %d objects, want 1", n)
+		}
+		if _, err := nl.app.TraceBatch(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		q, err := nl.app.Queue(nlAnalyst, app.QueueFilter{})
+		if err != nil || len(q) != 1 || q[0].URL != "http://nl.example.test/forwarded" || q[0].Route == nil || q[0].Route.Kind != alliance.RouteNational {
+			t.Fatalf("NL queue: %+v %v", q, err)
+		}
+		received, err := nl.app.Item(nlAnalyst, q[0].ID)
+		if err != nil || received.Federated.ReceivedFrom == "" || received.Federated.RemoteItem == "" {
+			t.Fatalf("received item: %+v %v", received.Federated, err)
+		}
+		if rep, err := nl.app.Report(nlAnalyst, received.ReportID); err != nil || rep.ReporterEmail != "" || rep.Source != alliance.SourceHotline ||
+			!strings.Contains(rep.Description, "Forwarded by SE-HOTLINE") {
+			t.Errorf("received report (no reporter data may travel): %+v %v", rep, err)
+		}
+
+		if _, err := nl.app.Assess(nlAnalyst, received.ID, app.AssessInput{Verdict: "not_illegal"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the status to flow back", func() bool { return se.pull(t) == 1 })
+		it, err := se.app.Item(seAnalyst, origin)
+		if err != nil || it.Federated.RemoteStatus != string(alliance.TakedownClosedNotIllegal) || it.Federated.RemoteOrg != "NL-HOTLINE" || it.Federated.RemoteAt == nil {
+			t.Errorf("origin after the peer's assessment: %+v %v", it.Federated, err)
+		}
+		if n := nl.pull(t) + se.pull(t); n != 0 {
+			t.Errorf("pulling again applied %d objects", n)
 		}
 	})
 }

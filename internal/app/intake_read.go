@@ -79,6 +79,9 @@ func (a *App) Item(ctx context.Context, id int64) (alliance.Item, error) {
 		if it.TakedownHistory, err = tx.TakedownHistory(ctx, id); err != nil {
 			return err
 		}
+		if it.Federated, err = tx.ItemFederation(ctx, id); err != nil {
+			return err
+		}
 		if it.Series, err = tx.ItemSeries(ctx, id); err != nil {
 			return err
 		}

@@ -95,6 +95,9 @@ func (a *App) TraceBatch(ctx context.Context, limit int) (int, error) {
 		if err := tx.AppendAudits(ctx, events); err != nil {
 			return err
 		}
+		if err := a.forwardRouted(ctx, tx, applied); err != nil {
+			return err
+		}
 		for _, o := range applied {
 			if o.Route != nil && o.Claim.Takedown == alliance.TakedownMoved {
 				if err := a.renotifyMoved(ctx, tx, o.Claim.ItemID); err != nil {

@@ -150,6 +150,10 @@ func (h *api) getItem(w http.ResponseWriter, r *http.Request) error {
 		out.Assessments[i] = newAssessmentJSON(&it.Assessments[i])
 	}
 	out.Deconfliction = newDeconflictionJSON(alliance.Decide(it.Series))
+	if f := it.Federated; f.ForwardedTo != "" || f.ReceivedFrom != "" {
+		out.Federation = &federatedJSON{ForwardedTo: f.ForwardedTo, ReceivedFrom: f.ReceivedFrom, RemoteStatus: f.RemoteStatus,
+			RemoteOrg: f.RemoteOrg, RemoteAt: utcPtr(f.RemoteAt)}
+	}
 	out.Notices = make([]noticeJSON, len(it.Notices))
 	for i, n := range it.Notices {
 		out.Notices[i] = noticeJSON{ID: n.ID, Kind: n.Kind, Channel: n.Channel, Recipient: n.Recipient, Subject: n.Subject,

@@ -199,6 +199,7 @@ type (
 		TakedownHistory     []map[string]any `json:"takedown_history"`
 		Notices             []map[string]any `json:"notices"`
 		Deconfliction       map[string]any   `json:"deconfliction"`
+		Federation          map[string]any   `json:"federation"`
 	}
 	reportOut struct {
 		ID           int64     `json:"id"`

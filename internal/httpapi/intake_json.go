@@ -78,6 +78,16 @@ type itemDetailJSON struct {
 	TakedownHistory []takedownEventJSON `json:"takedown_history"`
 	Notices         []noticeJSON        `json:"notices"`
 	Deconfliction   *deconflictionJSON  `json:"deconfliction"`
+	Federation      *federatedJSON      `json:"federation,omitempty"`
+}
+
+// federatedJSON is an item's exchange with a peer node.
+type federatedJSON struct {
+	ForwardedTo  string     `json:"forwarded_to,omitempty"`
+	ReceivedFrom string     `json:"received_from,omitempty"`
+	RemoteStatus string     `json:"remote_status,omitempty"`
+	RemoteOrg    string     `json:"remote_organisation,omitempty"`
+	RemoteAt     *time.Time `json:"remote_at,omitempty"`
 }
 
 func newItemJSON(it *alliance.Item) itemJSON {

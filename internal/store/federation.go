@@ -236,3 +236,103 @@ func (tx *Tx) ReactivateEntries(ctx context.Context, bankID int64, entries []all
 	}
 	return n, nil
 }
+
+// OutboxObject is an object addressed to one peer, waiting in its feed.
+type OutboxObject struct {
+	Seq       int64
+	Kind      string
+	ObjectID  string
+	Body      []byte
+	CreatedAt time.Time
+}
+
+// QueueOutbox adds an object for a peer's feed; an object id already
+// queued for the peer is kept as it is.
+func (tx *Tx) QueueOutbox(ctx context.Context, peerID int64, kind, objectID string, body []byte) error {
+	_, err := tx.exec(ctx, `INSERT INTO federation_outbox (peer_id, kind, object_id, body, created_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (peer_id, object_id) DO NOTHING`, peerID, kind, objectID, string(body), tx.timeArg(tx.now))
+	return wrapErr(err, "queue outbox object "+objectID, errMsgs{})
+}
+
+// Outbox returns up to limit of a peer's objects after seq, in order, and
+// the peer's last sequence number.
+func (tx *Tx) Outbox(ctx context.Context, peerID, after int64, limit int) ([]OutboxObject, int64, error) {
+	const op = "outbox"
+	var last int64
+	if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM federation_outbox WHERE peer_id = $1`, peerID).Scan(&last); err != nil {
+		return nil, 0, wrapErr(err, op, errMsgs{})
+	}
+	rows, err := tx.query(ctx, `SELECT seq, kind, object_id, body, created_at FROM federation_outbox
+		WHERE peer_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, peerID, after, limit)
+	if err != nil {
+		return nil, 0, wrapErr(err, op, errMsgs{})
+	}
+	defer rows.Close()
+	var out []OutboxObject
+	for rows.Next() {
+		var (
+			o    OutboxObject
+			body string
+		)
+		if err := rows.Scan(&o.Seq, &o.Kind, &o.ObjectID, &body, scanTime(&o.CreatedAt)); err != nil {
+			return nil, 0, wrapErr(err, op, errMsgs{})
+		}
+		o.Body = []byte(body)
+		out = append(out, o)
+	}
+	return out, last, wrapErr(rows.Err(), op, errMsgs{})
+}
+
+// MarkApplied records that an object of a peer was applied and reports
+// whether it was new: false means it was applied before, and must not be
+// again.
+func (tx *Tx) MarkApplied(ctx context.Context, peerID int64, objectID string) (bool, error) {
+	res, err := tx.exec(ctx, `INSERT INTO federation_applied (peer_id, object_id, applied_at) VALUES ($1, $2, $3)
+		ON CONFLICT (peer_id, object_id) DO NOTHING`, peerID, objectID, tx.timeArg(tx.now))
+	if err != nil {
+		return false, wrapErr(err, "mark applied "+objectID, errMsgs{})
+	}
+	n, err := res.RowsAffected()
+	return n == 1, wrapErr(err, "mark applied", errMsgs{})
+}
+
+// SetForwarded marks an item as forwarded to a peer node.
+func (tx *Tx) SetForwarded(ctx context.Context, itemID int64, node string) error {
+	_, err := tx.exec(ctx, `UPDATE items SET forwarded_to = $1 WHERE id = $2`, node, itemID)
+	return wrapErr(err, fmt.Sprintf("set item %d forwarded", itemID), errMsgs{})
+}
+
+// SetReceived marks an item as received from a peer node, naming the
+// origin's item.
+func (tx *Tx) SetReceived(ctx context.Context, itemID int64, node, remoteItem string) error {
+	_, err := tx.exec(ctx, `UPDATE items SET received_from = $1, remote_item = $2 WHERE id = $3`, node, remoteItem, itemID)
+	return wrapErr(err, fmt.Sprintf("set item %d received", itemID), errMsgs{})
+}
+
+// SetRemoteStatus records the status a peer reports for an item forwarded
+// to it; an item not forwarded to that node is ENOTFOUND.
+func (tx *Tx) SetRemoteStatus(ctx context.Context, itemID int64, node, status, org string, at time.Time) error {
+	op := fmt.Sprintf("set remote status of item %d", itemID)
+	res, err := tx.exec(ctx, `UPDATE items SET remote_status = $1, remote_org = $2, remote_at = $3 WHERE id = $4 AND forwarded_to = $5`,
+		status, org, tx.timeArg(at), itemID, node)
+	if err != nil {
+		return wrapErr(err, op, errMsgs{})
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return wrapErr(err, op, errMsgs{})
+	} else if n == 0 {
+		return notFound(op, "No item forwarded to that node.")
+	}
+	return nil
+}
+
+// ItemFederation returns an item's federation fields: the node it was
+// forwarded to and the status reported back, or the node it came from and
+// the origin's item.
+func (tx *Tx) ItemFederation(ctx context.Context, itemID int64) (alliance.Federated, error) {
+	var f alliance.Federated
+	err := tx.queryRow(ctx, `SELECT forwarded_to, received_from, remote_item, remote_status, remote_org, remote_at
+		FROM items WHERE id = $1`, itemID).Scan(&f.ForwardedTo, &f.ReceivedFrom, &f.RemoteItem, &f.RemoteStatus,
+		&f.RemoteOrg, scanNullTime(&f.RemoteAt))
+	return f, wrapErr(err, fmt.Sprintf("federation of item %d", itemID), errMsgs{notFound: "Item not found."})
+}

@@ -196,7 +196,37 @@ func (tx *Tx) MoveTakedown(ctx context.Context, m TakedownMove) error {
 	if err != nil {
 		return wrapErr(err, op+": event", errMsgs{})
 	}
-	return nil
+	return tx.reportStatusBack(ctx, m)
+}
+
+// reportStatusBack queues, for an item a peer forwarded here, the new
+// takedown status in the peer's feed, in the transaction of the change:
+// every path that moves a takedown reports it, and none twice.
+func (tx *Tx) reportStatusBack(ctx context.Context, m TakedownMove) error {
+	op := fmt.Sprintf("report status of item %d back", m.ItemID)
+	var from, remote string
+	if err := tx.queryRow(ctx, `SELECT received_from, remote_item FROM items WHERE id = $1`, m.ItemID).Scan(&from, &remote); err != nil {
+		return wrapErr(err, op, errMsgs{})
+	}
+	if from == "" {
+		return nil
+	}
+	p, err := tx.PeerByNodeID(ctx, from)
+	if alliance.ErrorCode(err) == alliance.ENOTFOUND {
+		return nil // no longer a peer: nothing to report to
+	} else if err != nil {
+		return err
+	}
+	body, err := json.Marshal(struct {
+		Item   string    `json:"item"`
+		Status string    `json:"status"`
+		Org    string    `json:"org"`
+		At     time.Time `json:"at"`
+	}{remote, string(m.To), m.OrgCode, tx.now})
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	return tx.QueueOutbox(ctx, p.ID, "item_status", fmt.Sprintf("item_status:%s:%s:%d", remote, m.To, tx.now.UnixMicro()), body)
 }
 
 // SetDisputed flags or clears an item's dispute without a transition.

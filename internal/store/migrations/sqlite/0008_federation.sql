@@ -35,3 +35,36 @@ CREATE INDEX peers_next_pull_at ON peers (next_pull_at) WHERE next_pull_at IS NO
 -- Disabled entries are few: a partial index finds them (and proves there
 -- are none) without reading a bank, for replication from peers.
 CREATE INDEX bank_entries_inactive ON bank_entries (bank_id) WHERE NOT active;
+
+-- Objects addressed to one peer (forwarded items, status updates of items
+-- a peer forwarded here), written in the transaction of the change that
+-- calls for them; the feed serves a peer its rows after its cursor.
+CREATE TABLE federation_outbox (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    peer_id    INTEGER NOT NULL REFERENCES peers (id),
+    kind       TEXT NOT NULL,
+    object_id  TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (peer_id, object_id)
+) STRICT;
+CREATE INDEX federation_outbox_peer ON federation_outbox (peer_id, seq);
+
+-- Objects applied from each peer, so an object seen again (a page pulled
+-- again after a crash) is not applied twice.
+CREATE TABLE federation_applied (
+    peer_id    INTEGER NOT NULL REFERENCES peers (id),
+    object_id  TEXT NOT NULL,
+    applied_at TEXT NOT NULL,
+    PRIMARY KEY (peer_id, object_id)
+) STRICT;
+
+-- An item forwarded to a peer (forwarded_to: its node id) shows the status
+-- the peer reports back; an item received from a peer (received_from)
+-- names the origin's item, to report its status back.
+ALTER TABLE items ADD COLUMN forwarded_to TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN received_from TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN remote_item TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN remote_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN remote_org TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN remote_at TEXT;
