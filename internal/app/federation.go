@@ -24,7 +24,7 @@ import (
 // every PullInterval when it is caught up, and with backoff when it fails.
 const (
 	DefaultPullInterval = 2 * time.Second
-	pullLease           = 2 * time.Minute
+	pullLease           = 30 * time.Second // one page: a peer claimed by a process that died is pulled again soon
 	pullBackoffBase     = 5 * time.Second
 	pullBackoffMax      = 10 * time.Minute
 	// FeedPageLimit is the most changes one feed page carries, and

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -161,6 +162,7 @@ type Runner struct {
 	logger     *slog.Logger
 	metrics    *metrics
 	dialect    string
+	db         *sql.DB
 
 	stopTimeout time.Duration
 
@@ -201,6 +203,7 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 		logger:      logger,
 		metrics:     metrics,
 		dialect:     dialect,
+		db:          db,
 		stopTimeout: cmp.Or(cfg.StopTimeout, DefaultStopTimeout),
 	}
 	river.AddWorker(r.workers, &housekeepingWorker{fn: cfg.Housekeeping, logger: logger})
@@ -387,6 +390,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	if r.started {
 		return nil
 	}
+	if err := r.releaseDeadBatches(ctx); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
 	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
@@ -514,4 +520,36 @@ func (h minLevelHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h minLevelHandler) WithGroup(name string) slog.Handler {
 	return minLevelHandler{Handler: h.Handler.WithGroup(name), min: h.min}
+}
+
+// batchKinds are the periodic batch jobs: unique while they wait or run,
+// and safe to drop, since the next period's job takes up their work.
+var batchKinds = []string{TraceBatchArgs{}.Kind(), FetchBatchArgs{}.Kind(), TakedownBatchArgs{}.Kind(),
+	NoticeBatchArgs{}.Kind(), PullBatchArgs{}.Kind(), HousekeepingArgs{}.Kind()}
+
+// releaseDeadBatches, on SQLite, discards the batch jobs still marked
+// running when the runner starts. A SQLite node works its jobs in one
+// process, so such a job was left by a process that died; being unique, it
+// would keep its kind from running until River's rescuer gave up on it
+// (rescueStuckJobsAfter). On PostgreSQL other processes may be working
+// them, and the rescuer decides.
+func (r *Runner) releaseDeadBatches(ctx context.Context) error {
+	if r.dialect != SQLite {
+		return nil
+	}
+	args := []any{}
+	ph := make([]string, len(batchKinds))
+	for i, k := range batchKinds {
+		args = append(args, k)
+		ph[i] = "?"
+	}
+	res, err := r.db.ExecContext(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = attempted_at
+		WHERE state = 'running' AND kind IN (`+strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("release dead batch jobs: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		r.logger.WarnContext(ctx, "jobs: batch jobs left running by a process that stopped were discarded", "jobs", n)
+	}
+	return nil
 }

@@ -717,3 +717,34 @@ func listening(t *testing.T, db *sql.DB) bool {
 	}
 	return n > 0
 }
+
+// TestDeadBatchReleased checks that on SQLite a unique batch job left
+// running by a process that died is discarded when the next runner starts,
+// so the kind runs again at once instead of after River's rescue.
+func TestDeadBatchReleased(t *testing.T) {
+	tdb := openSQLite(t)
+	if err := Migrate(t.Context(), tdb.db, SQLite); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := newRunner(t, tdb, Config{})
+	res, err := r.Client().Insert(t.Context(), TraceBatchArgs{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As a crashed process leaves it.
+	if _, err := tdb.db.ExecContext(t.Context(), `UPDATE river_job SET state = 'running', attempted_at = scheduled_at, attempt = 1
+		WHERE id = ?`, res.Job.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Stop(context.Background()) })
+	var state string
+	if err := tdb.db.QueryRowContext(t.Context(), `SELECT state FROM river_job WHERE id = ?`, res.Job.ID).Scan(&state); err != nil {
+		t.Fatal(err)
+	}
+	if state != "discarded" {
+		t.Errorf("the dead batch job is %q, want discarded", state)
+	}
+}

@@ -35,7 +35,7 @@ const traceJobTimeout = time.Minute
 // job is unique, so a job left running by a crashed process would block
 // tracing that long. Jobs whose worker sets a longer Timeout are left alone
 // by the rescuer until it passes.
-const rescueStuckJobsAfter = 5 * time.Minute
+const rescueStuckJobsAfter = 2 * time.Minute
 
 // TraceBatchArgs are the arguments of the periodic trace job, which calls
 // Config.TraceBatch until the backlog of items waiting for a trace is

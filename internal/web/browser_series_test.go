@@ -72,9 +72,13 @@ func TestBrowserSeries(t *testing.T) {
 	if err != nil || !strings.Contains(msg, "needs a reason") {
 		t.Errorf("reason error %q, %v", msg, err)
 	}
+	// The form is sent with Submit, not a click on its button: after the
+	// re-rendered page of the refusal a click was flaky under load.
 	step(t, ctx, "go back with a reason",
+		chromedp.WaitVisible(chromedp.ID("series-reason")),
+		chromedp.SetValue(chromedp.ID("series-new-status"), "under_investigation"),
 		chromedp.SendKeys(chromedp.ID("series-reason"), "the match was wrong"),
-		chromedp.Click(chromedp.CSS(`#status-form button[type="submit"]`)),
+		chromedp.Submit(chromedp.ID("series-reason")),
 		chromedp.WaitVisible(chromedp.ID("notice-changed")),
 	)
 	step(t, ctx, "open the alerts",
