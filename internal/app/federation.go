@@ -36,13 +36,14 @@ const (
 
 // Object kinds this node exchanges so far.
 const (
-	KindBankEntries = "bank_entries" // changes of a shared bank
-	KindItemForward = "item_forward" // an item hosted in the peer's country, for its hotline
-	KindItemStatus  = "item_status"  // the takedown status of an item the peer forwarded here
+	KindBankEntries = "bank_entries"  // changes of a shared bank
+	KindItemForward = "item_forward"  // an item hosted in the peer's country, for its hotline
+	KindItemStatus  = "item_status"   // the takedown status of an item the peer forwarded here
+	KindSeries      = "series_status" // a series' stand-down answer: code, owner, status, do-not-duplicate
 )
 
 // FederationKinds lists the kinds a sharing agreement may name.
-var FederationKinds = []string{KindBankEntries, KindItemForward, KindItemStatus}
+var FederationKinds = []string{KindBankEntries, KindItemForward, KindItemStatus, KindSeries}
 
 // federationState caches the node's identity once loaded.
 type federationState struct {
@@ -469,15 +470,18 @@ func (a *App) applyPage(ctx context.Context, tx *store.Tx, p store.Peer, page fe
 			if err = json.Unmarshal(o.Body, &body); err == nil {
 				err = a.applyBankEntries(ctx, tx, p, body)
 			}
-		case KindItemForward, KindItemStatus:
+		case KindItemForward, KindItemStatus, KindSeries:
 			// Addressed objects are applied once (bank changes are
 			// idempotent by themselves).
 			var fresh bool
 			if fresh, err = tx.MarkApplied(ctx, p.ID, o.ID); err == nil && fresh {
-				if o.Kind == KindItemForward {
+				switch o.Kind {
+				case KindItemForward:
 					err = a.receiveItem(ctx, tx, p, o)
-				} else {
+				case KindItemStatus:
 					err = a.receiveStatus(ctx, tx, p, o)
+				default:
+					err = a.receiveSeries(ctx, tx, p, o)
 				}
 			}
 		default:
@@ -700,4 +704,87 @@ func (a *App) receiveStatus(ctx context.Context, tx *store.Tx, p store.Peer, o f
 		return err
 	}
 	return tx.AppendAudit(ctx, auditFor(ctx, a.homeOrg, "item.remote_status", "item", b.Item))
+}
+
+// seriesBody is the body of a series_status object: the stand-down answer
+// of a series, never its notes or contact point.
+type seriesBody struct {
+	Code           string    `json:"code"`
+	Owner          string    `json:"owner"`
+	Status         string    `json:"status"`
+	DoNotDuplicate bool      `json:"do_not_duplicate"`
+	At             time.Time `json:"at"`
+}
+
+// shareSeries queues a series' stand-down answer for every peer whose
+// agreement takes series, in the transaction of the change; only series
+// owned here are shared (a copy received from a peer is not relayed).
+func (a *App) shareSeries(ctx context.Context, tx *store.Tx, s alliance.Series) error {
+	if s.Refs == remoteSeriesRefs {
+		return nil
+	}
+	peers, err := tx.Peers(ctx)
+	if err != nil {
+		return err
+	}
+	var body []byte
+	for _, p := range peers {
+		if !slices.Contains(p.Kinds, KindSeries) {
+			continue
+		}
+		if body == nil {
+			if body, err = json.Marshal(seriesBody{Code: s.Code, Owner: s.OwnerOrg, Status: string(s.Status),
+				DoNotDuplicate: s.DoNotDuplicate, At: tx.Now()}); err != nil {
+				return err
+			}
+		}
+		id := fmt.Sprintf("series_status:%s:%d", s.Code, tx.Now().UnixMicro())
+		if err := tx.QueueOutbox(ctx, p.ID, KindSeries, id, body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remoteSeriesRefs marks a series this node holds as a copy of a peer's.
+const remoteSeriesRefs = "copy of a peer node's series"
+
+// receiveSeries keeps a peer's series answer, so the deconfliction answer
+// here knows it: a new series is recorded under its owner, a known one (of
+// the same owner) takes the new status and flag. A series of the same code
+// owned by another agency here is left as it is.
+func (a *App) receiveSeries(ctx context.Context, tx *store.Tx, p store.Peer, o federation.Object) error {
+	var b seriesBody
+	if err := json.Unmarshal(o.Body, &b); err != nil {
+		return err
+	}
+	status, err := alliance.ParseSeriesStatus(b.Status)
+	if err != nil {
+		return err
+	}
+	owner, err := tx.OrganisationByCode(ctx, b.Owner)
+	if err != nil {
+		return fmt.Errorf("series %q: owner %q: %w", b.Code, b.Owner, err)
+	}
+	s, err := tx.SeriesByCode(ctx, b.Code)
+	switch {
+	case alliance.ErrorCode(err) == alliance.ENOTFOUND:
+		s = alliance.Series{Code: b.Code, Status: status, DoNotDuplicate: b.DoNotDuplicate, Refs: remoteSeriesRefs,
+			Contact: owner.Code}
+		if err := alliance.ValidateSeries(&s); err != nil {
+			return err
+		}
+		return tx.InsertSeries(ctx, &s, owner.ID)
+	case err != nil:
+		return err
+	case s.OwnerOrg != owner.Code:
+		return nil
+	}
+	if s.Status != status {
+		if err := tx.SetSeriesStatus(ctx, s, status, 0, "peer "+p.NodeID, "Reported by the owner's node."); err != nil {
+			return err
+		}
+	}
+	s.DoNotDuplicate = b.DoNotDuplicate
+	return tx.UpdateSeries(ctx, s)
 }

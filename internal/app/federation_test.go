@@ -229,3 +229,40 @@ func TestFederationForward(t *testing.T) {
 		}
 	})
 }
+
+// TestFederationSeries shares a series' stand-down answer with a peer: the
+// peer's deconfliction answer follows the owner's status, and notes never
+// travel.
+func TestFederationSeries(t *testing.T) {
+	dbSE, dbNL := testutil.NewSQLite(t), testutil.NewSQLite(t)
+	se, nl := newNode(t, dbSE, "SE-HOTLINE"), newNode(t, dbNL, "NL-HOTLINE")
+	ctx := sys(t.Context())
+	if _, err := se.app.PutPeer(ctx, app.PeerInput{URL: nl.url, Key: nl.key, Country: "NL"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nl.app.PutPeer(ctx, app.PeerInput{URL: se.url, Key: se.key, Country: "SE"}); err != nil {
+		t.Fatal(err)
+	}
+	police := as(t, testutil.CreateUser(t, dbSE, "SE-POLICE", "police@se.example.org", alliance.RolePolice))
+	nlPolice := as(t, testutil.CreateUser(t, dbNL, "NL-POLICE", "police@nl.example.org", alliance.RolePolice))
+	if _, err := se.app.CreateSeries(police, app.SeriesInput{Code: "S-SHARED", Status: "identified", DoNotDuplicate: true, Notes: "secret"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := nl.pull(t); n != 1 {
+		t.Fatalf("applied %d, want 1", n)
+	}
+	d, err := nl.app.Deconflict(nlPolice, app.DeconflictQuery{Series: "S-SHARED"})
+	if err != nil || d.Action != alliance.ActionStandDown || d.Series[0].Owner != "SE-POLICE" {
+		t.Fatalf("peer's answer: %+v %v", d, err)
+	}
+	if s, err := nl.app.Series(nlPolice, "S-SHARED"); err != nil || s.Notes != "" {
+		t.Errorf("the copy on the peer: %+v %v", s, err)
+	}
+	if _, err := se.app.SetSeriesStatus(police, "S-SHARED", "under_investigation", "wrong match"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the status change on the peer", func() bool { return nl.pull(t) == 1 })
+	if d, _ := nl.app.Deconflict(nlPolice, app.DeconflictQuery{Series: "S-SHARED"}); d.Action != alliance.ActionCoordinate {
+		t.Errorf("after the owner went back: %+v", d)
+	}
+}

@@ -39,6 +39,9 @@ func (a *App) CreateSeries(ctx context.Context, in SeriesInput) (alliance.Series
 		if err := tx.InsertSeries(ctx, &s, actor.OrgID); err != nil {
 			return err
 		}
+		if err := a.shareSeries(ctx, tx, s); err != nil {
+			return err
+		}
 		return tx.AppendAudit(ctx, auditFor(ctx, actor.OrgCode, "series.create", "series", s.Code))
 	})
 	if err != nil {
@@ -89,8 +92,10 @@ func (a *App) SetSeriesStatus(ctx context.Context, code, status, reason string) 
 		if err := tx.AppendAudit(ctx, auditFor(ctx, actor.OrgCode, "series.status", "series", s.Code)); err != nil {
 			return err
 		}
-		s, err = tx.SeriesByCode(ctx, s.Code)
-		return err
+		if s, err = tx.SeriesByCode(ctx, s.Code); err != nil {
+			return err
+		}
+		return a.shareSeries(ctx, tx, s)
 	})
 	if err != nil {
 		return alliance.Series{}, fmt.Errorf("app: set status of series %q: %w", code, err)
@@ -115,6 +120,9 @@ func (a *App) UpdateSeries(ctx context.Context, code string, in SeriesInput) (al
 			return err
 		}
 		if err := tx.UpdateSeries(ctx, s); err != nil {
+			return err
+		}
+		if err := a.shareSeries(ctx, tx, s); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, auditFor(ctx, actor.OrgCode, "series.update", "series", s.Code))
@@ -464,6 +472,9 @@ func (a *App) syncBankSeries(ctx context.Context, tx *store.Tx, b alliance.Bank)
 				continue // a code no series can have: the entries keep it as text
 			}
 			if err := tx.InsertSeries(ctx, &s, police.ID); err != nil {
+				return err
+			}
+			if err := a.shareSeries(ctx, tx, s); err != nil {
 				return err
 			}
 			if err := tx.AppendAudit(ctx, auditFor(ctx, police.Code, "series.create", "series", s.Code)); err != nil {
