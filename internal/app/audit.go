@@ -53,7 +53,7 @@ func (a *App) AuditEvents(ctx context.Context, after int64, limit int) ([]allian
 // work and acts as the system actor.
 func (a *App) Housekeeping(ctx context.Context) error {
 	ctx = alliance.NewContextWithActor(ctx, alliance.SystemActor)
-	var sessions, contacts, keys int64
+	var sessions, contacts, keys, nonces int64
 	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if sessions, err = tx.DeleteExpiredSessions(ctx); err != nil {
@@ -63,6 +63,9 @@ func (a *App) Housekeeping(ctx context.Context) error {
 			return err
 		}
 		if keys, err = tx.DeleteIdempotencyKeys(ctx, tx.Now().Add(-idempotencyTTL)); err != nil {
+			return err
+		}
+		if nonces, err = tx.PurgeNonces(ctx); err != nil {
 			return err
 		}
 		if contacts == 0 {
@@ -78,6 +81,6 @@ func (a *App) Housekeeping(ctx context.Context) error {
 		return fmt.Errorf("app: housekeeping: %w", err)
 	}
 	a.log.InfoContext(ctx, "housekeeping done", "expired_sessions", sessions, "purged_contacts", contacts,
-		"expired_idempotency_keys", keys, "stale_bank_imports", imports)
+		"expired_idempotency_keys", keys, "stale_bank_imports", imports, "expired_nonces", nonces)
 	return nil
 }

@@ -788,3 +788,20 @@ func (a *App) receiveSeries(ctx context.Context, tx *store.Tx, p store.Peer, o f
 	s.DoNotDuplicate = b.DoNotDuplicate
 	return tx.UpdateSeries(ctx, s)
 }
+
+// SeenNonce records a peer's request nonce in the database, shared by
+// every server process of the node, and reports whether it is new. A
+// database failure counts as seen: the request is refused, never replayed.
+func (a *App) SeenNonce(ctx context.Context, nodeID, nonce string, until time.Time) bool {
+	fresh := false
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		fresh, err = tx.SeenNonce(ctx, nodeID, nonce, until)
+		return err
+	})
+	if err != nil {
+		a.log.ErrorContext(ctx, "federation: record nonce", "node", nodeID, "err", err)
+		return false
+	}
+	return fresh
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"alliance"
 	"alliance/internal/app"
@@ -22,9 +23,14 @@ func NewFederation(a *app.App, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	v := &federation.Verifier{Keys: func(nodeID string) (ed25519.PublicKey, bool) {
-		return a.PeerKey(context.Background(), nodeID)
-	}}
+	// Nonces are kept in the database, so a request replayed to another
+	// server process of the node is refused as well.
+	v := &federation.Verifier{
+		Keys: func(nodeID string) (ed25519.PublicKey, bool) { return a.PeerKey(context.Background(), nodeID) },
+		Seen: func(nodeID, nonce string, until time.Time) bool {
+			return a.SeenNonce(context.Background(), nodeID, nonce, until)
+		},
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+federation.FeedPath, func(w http.ResponseWriter, r *http.Request) {
 		nodeID, err := v.VerifyRequest(r, nil)

@@ -336,3 +336,25 @@ func (tx *Tx) ItemFederation(ctx context.Context, itemID int64) (alliance.Federa
 		&f.RemoteOrg, scanNullTime(&f.RemoteAt))
 	return f, wrapErr(err, fmt.Sprintf("federation of item %d", itemID), errMsgs{notFound: "Item not found."})
 }
+
+// SeenNonce records a peer's request nonce until the given time and
+// reports whether it is new; false means a replay.
+func (tx *Tx) SeenNonce(ctx context.Context, nodeID, nonce string, until time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `INSERT INTO federation_nonces (node_id, nonce, until) VALUES ($1, $2, $3)
+		ON CONFLICT (node_id, nonce) DO NOTHING`, nodeID, nonce, tx.timeArg(until))
+	if err != nil {
+		return false, wrapErr(err, "record nonce", errMsgs{})
+	}
+	n, err := res.RowsAffected()
+	return n == 1, wrapErr(err, "record nonce", errMsgs{})
+}
+
+// PurgeNonces deletes the nonces whose time has passed.
+func (tx *Tx) PurgeNonces(ctx context.Context) (int64, error) {
+	res, err := tx.exec(ctx, `DELETE FROM federation_nonces WHERE until < $1`, tx.timeArg(tx.now))
+	if err != nil {
+		return 0, wrapErr(err, "purge nonces", errMsgs{})
+	}
+	n, err := res.RowsAffected()
+	return n, wrapErr(err, "purge nonces", errMsgs{})
+}

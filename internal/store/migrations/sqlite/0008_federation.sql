@@ -68,3 +68,14 @@ ALTER TABLE items ADD COLUMN remote_item TEXT NOT NULL DEFAULT '';
 ALTER TABLE items ADD COLUMN remote_status TEXT NOT NULL DEFAULT '';
 ALTER TABLE items ADD COLUMN remote_org TEXT NOT NULL DEFAULT '';
 ALTER TABLE items ADD COLUMN remote_at TEXT;
+
+-- Nonces of peers' signed requests, kept until their date can no longer
+-- pass the clock-skew check, so that a request replayed to another server
+-- process of this node is refused too.
+CREATE TABLE federation_nonces (
+    node_id TEXT NOT NULL,
+    nonce   TEXT NOT NULL,
+    until   TEXT NOT NULL,
+    PRIMARY KEY (node_id, nonce)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX federation_nonces_until ON federation_nonces (until);
