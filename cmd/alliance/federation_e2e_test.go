@@ -91,6 +91,25 @@ func TestFederationTwoNodes(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// Steady-state lag: an entry imported at the origin, until it matches
+	// on the peer (the figure for docs/benchmarks.md; not asserted).
+	later := md5.Sum([]byte("later entry"))
+	start := time.Now()
+	more := writeFile(t, dir, "more.csv", fmt.Sprintf("algorithm,value\nmd5,%x\n", later))
+	if code, _, errOut := cli(t, envSE, "", "bank", "import", "--bank", "SE-HOTLINE/shared", "--format", "csv", more); code != exitOK {
+		t.Fatalf("second import: %s", errOut)
+	}
+	waitUntil(t, "the later entry on NL", func() bool {
+		var res struct {
+			Results []struct {
+				Matches []any `json:"matches"`
+			} `json:"results"`
+		}
+		q := map[string]any{"hashes": []map[string]any{{"algorithm": "md5", "value": fmt.Sprintf("%x", later)}}}
+		return c.do("POST", "/api/v1/match", q, &res) == http.StatusOK && len(res.Results) == 1 && len(res.Results[0].Matches) == 1
+	})
+	t.Logf("replication lag, commit at the origin to a match on the peer: %v", time.Since(start).Round(10*time.Millisecond))
+
 	// A report hosted in the Netherlands goes to the Dutch node's hotline,
 	// and its assessment there comes back to the Swedish item.
 	seAnalyst := apiClient{t: t, base: se.base, token: createToken(t, envSE, "analyst@se.example.org", "SE-HOTLINE", "analyst")}
