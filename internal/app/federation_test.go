@@ -266,3 +266,42 @@ func TestFederationSeries(t *testing.T) {
 		t.Errorf("after the owner went back: %+v", d)
 	}
 }
+
+// TestFederationRefusals checks that a cursor from the future is refused
+// by the origin, and that a page holding a kind outside the receiver's
+// agreement is refused whole: nothing applied, the cursor kept, the error
+// recorded.
+func TestFederationRefusals(t *testing.T) {
+	se, nl := newNode(t, testutil.NewSQLite(t), "SE-HOTLINE"), newNode(t, testutil.NewSQLite(t), "NL-HOTLINE")
+	ctx := sys(t.Context())
+	owner := alliance.NewContextWithActor(t.Context(), alliance.Actor{System: true, OrgCode: "SE-HOTLINE"})
+	if _, err := se.app.CreateBank(owner, app.BankInput{Name: "shared"}); err != nil {
+		t.Fatal(err)
+	}
+	h := md5.Sum([]byte("x"))
+	src := entrySlice{{Algorithm: alliance.HashMD5, Value: h[:]}}
+	if _, err := se.app.ImportEntries(owner, "SE-HOTLINE/shared", &src, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := se.app.PutPeer(ctx, app.PeerInput{URL: nl.url, Key: nl.key, Country: "NL", Banks: []string{"SE-HOTLINE/shared"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := se.app.Feed(ctx, p.NodeID, "b999999.o0", 10); alliance.ErrorField(err) != "after" {
+		t.Errorf("a cursor from the future: %v", err)
+	}
+	if _, err := se.app.Feed(ctx, p.NodeID, "x12", 10); alliance.ErrorField(err) != "after" {
+		t.Errorf("a cursor of another shape: %v", err)
+	}
+	// NL takes forwarded items from SE, not banks.
+	if _, err := nl.app.PutPeer(ctx, app.PeerInput{URL: se.url, Key: se.key, Country: "SE", Kinds: []string{app.KindItemForward}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := nl.pull(t); n != 0 {
+		t.Errorf("applied %d objects of a kind outside the agreement", n)
+	}
+	peers, err := nl.app.Peers(ctx)
+	if err != nil || len(peers) != 1 || peers[0].Cursor != "" || peers[0].Failures == 0 || !strings.Contains(peers[0].LastError, "not in the agreement") {
+		t.Errorf("the refused page: %+v %v", peers, err)
+	}
+}
