@@ -394,42 +394,13 @@ func (a *App) PullBatch(ctx context.Context, limit int) (int, error) {
 	}
 	applied := 0
 	for _, p := range peers {
-		page, err := client.Pull(ctx, p.URL, p.Cursor, FeedPageLimit, ed25519.PublicKey(p.PublicKey))
-		if err == nil {
-			var n int
-			err = a.db.InTx(ctx, func(tx *store.Tx) error {
-				n, err = a.applyPage(ctx, tx, p, page)
-				if err != nil {
-					return err
-				}
-				next := tx.Now().Add(a.pullInterval)
-				if page.More {
-					next = tx.Now()
-				}
-				ok, err := tx.RecordPull(ctx, p, page.Next, "", next)
-				if err == nil && !ok {
-					return fmt.Errorf("claim of peer %s lapsed", p.NodeID) // rolls the page back
-				}
-				return err
-			})
-			applied += n
+		n, err := a.pullPeer(ctx, client, p)
+		applied += n
+		if err != nil && ctx.Err() != nil {
+			return applied, fmt.Errorf("app: pull batch: %w", err)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return applied, fmt.Errorf("app: pull batch: %w", err)
-			}
-			a.log.WarnContext(ctx, "pull from peer failed", "peer", p.NodeID, "url", p.URL, "failures", p.Failures+1, "err", err)
-			msg := err.Error()
-			if len(msg) > 500 {
-				msg = msg[:500]
-			}
-			rerr := a.db.InTx(ctx, func(tx *store.Tx) error {
-				_, err := tx.RecordPull(ctx, p, p.Cursor, msg, tx.Now().Add(backoff(pullBackoffBase, pullBackoffMax, p.Failures+1)))
-				return err
-			})
-			if rerr != nil {
-				return applied, fmt.Errorf("app: pull batch: %w", rerr)
-			}
+			return applied, fmt.Errorf("app: pull batch: %w", err)
 		}
 	}
 	if applied > 0 {
@@ -804,4 +775,83 @@ func (a *App) SeenNonce(ctx context.Context, nodeID, nonce string, until time.Ti
 		return false
 	}
 	return fresh
+}
+
+// pagesPerClaim bounds the pages one claim of a peer pulls before it is
+// let go, so that one busy peer does not hold a batch job forever.
+const pagesPerClaim = 50
+
+// pullPeer pulls a claimed peer's feed, page after page while it has more
+// (up to pagesPerClaim): each page and the new cursor in one transaction,
+// the next page fetched (and its signatures checked) while the current one
+// is written. A failure is recorded on the peer with a backoff; the
+// returned error is for the database failing to record it.
+func (a *App) pullPeer(ctx context.Context, client *federation.Client, p store.Peer) (int, error) {
+	type fetched struct {
+		page federation.Page
+		err  error
+	}
+	fetch := func(cursor string) <-chan fetched {
+		ch := make(chan fetched, 1)
+		go func() {
+			page, err := client.Pull(ctx, p.URL, cursor, FeedPageLimit, ed25519.PublicKey(p.PublicKey))
+			ch <- fetched{page, err}
+		}()
+		return ch
+	}
+	applied := 0
+	next := fetch(p.Cursor)
+	for pages := 1; ; pages++ {
+		f := <-next
+		err := f.err
+		more := err == nil && f.page.More && pages < pagesPerClaim
+		if more {
+			next = fetch(f.page.Next) // while this page is written
+		}
+		if err == nil {
+			var n int
+			err = a.db.InTx(ctx, func(tx *store.Tx) error {
+				n, err = a.applyPage(ctx, tx, p, f.page)
+				if err != nil {
+					return err
+				}
+				// Still pulling: the claim is renewed; done: the next pull
+				// after the interval, or at once if pages remain.
+				due := tx.Now().Add(a.pullInterval)
+				switch {
+				case more:
+					due = tx.Now().Add(pullLease)
+				case f.page.More:
+					due = tx.Now()
+				}
+				ok, err := tx.RecordPull(ctx, p, f.page.Next, "", due)
+				if err == nil && !ok {
+					return fmt.Errorf("claim of peer %s lapsed", p.NodeID) // rolls the page back
+				}
+				p.Cursor, p.Lease, p.Failures = f.page.Next, due, 0
+				return err
+			})
+			applied += n
+		}
+		if err != nil {
+			if more {
+				<-next // let the prefetch finish; its page is dropped
+			}
+			if ctx.Err() != nil {
+				return applied, err
+			}
+			a.log.WarnContext(ctx, "pull from peer failed", "peer", p.NodeID, "url", p.URL, "failures", p.Failures+1, "err", err)
+			msg := err.Error()
+			if len(msg) > 500 {
+				msg = msg[:500]
+			}
+			return applied, a.db.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.RecordPull(ctx, p, p.Cursor, msg, tx.Now().Add(backoff(pullBackoffBase, pullBackoffMax, p.Failures+1)))
+				return err
+			})
+		}
+		if !more {
+			return applied, nil
+		}
+	}
 }
