@@ -583,16 +583,27 @@ func (a *App) forwardRouted(ctx context.Context, tx *store.Tx, applied []store.T
 			}
 			loaded = true
 		}
+		if len(peers) == 0 {
+			continue // not federated: the destination hotline works on this node
+		}
 		cc := o.Trace.Country
 		i := slices.IndexFunc(peers, func(p store.Peer) bool {
 			return slices.Contains(p.Kinds, KindItemForward) && (p.Country == cc || slices.Contains(p.Countries, cc))
 		})
-		if i < 0 {
-			continue
-		}
 		it, err := tx.ItemByID(ctx, o.Claim.ItemID)
 		if err != nil {
 			return err
+		}
+		if i < 0 {
+			// A federated node keeps what it cannot deliver: the country's
+			// hotline has no node peered with this one.
+			r := &alliance.Route{Kind: alliance.RouteNoHotline, OrgCode: it.OrgCode,
+				Reason: fmt.Sprintf("Hosted in %s (%s), whose hotline has no node peered with this one: kept by %s for police referral and a direct notice to the host.",
+					alliance.CountryName(cc), cc, it.OrgCode)}
+			if err := tx.Reroute(ctx, it, r); err != nil {
+				return err
+			}
+			continue
 		}
 		rep, err := tx.ReportByID(ctx, it.ReportID)
 		if err != nil {

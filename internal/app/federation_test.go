@@ -196,7 +196,6 @@ func TestFederationForward(t *testing.T) {
 		if it, _ := se.app.Item(seAnalyst, origin); it.Federated.ForwardedTo == "" || it.Route == nil || it.Route.Kind != alliance.RouteForward {
 			t.Fatalf("origin item not forwarded: %+v %+v", it.Federated, it.Route)
 		}
-
 		if n := nl.pull(t); n != 1 {
 			t.Fatalf("NL applied %d objects, want 1", n)
 		}
@@ -303,5 +302,34 @@ func TestFederationRefusals(t *testing.T) {
 	peers, err := nl.app.Peers(ctx)
 	if err != nil || len(peers) != 1 || peers[0].Cursor != "" || peers[0].Failures == 0 || !strings.Contains(peers[0].LastError, "not in the agreement") {
 		t.Errorf("the refused page: %+v %v", peers, err)
+	}
+}
+
+// TestFederationKeepsUndeliverable checks that a federated node keeps an
+// item routed forward to a country whose hotline has no node peered with
+// it: no-hotline, kept by the receiver, with both routes in its history.
+func TestFederationKeepsUndeliverable(t *testing.T) {
+	db := testutil.NewSQLite(t)
+	se := newNode(t, db, "SE-HOTLINE")
+	ctx := sys(t.Context())
+	de, err := federation.NewIdentity("DE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := se.app.PutPeer(ctx, app.PeerInput{URL: "https://de.example.test", Key: federation.EncodePublicKey(de.Public()), Country: "DE"}); err != nil {
+		t.Fatal(err)
+	}
+	analyst := as(t, testutil.CreateUser(t, db, "SE-HOTLINE", "analyst@se.example.org", alliance.RoleAnalyst))
+	res, err := se.app.SubmitReport(analyst, app.ReportInput{URLs: []string{"http://nl.example.test/kept"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := se.app.TraceBatch(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	it, err := se.app.Item(analyst, res.Report.Items[0].ID)
+	if err != nil || it.Route == nil || it.Route.Kind != alliance.RouteNoHotline || it.Route.OrgCode != "SE-HOTLINE" ||
+		it.Federated.ForwardedTo != "" || len(it.RouteHistory) != 2 || it.RouteHistory[0].Kind != alliance.RouteForward {
+		t.Errorf("item for a country without a peered node: %+v %+v %+v %v", it.Route, it.Federated, it.RouteHistory, err)
 	}
 }

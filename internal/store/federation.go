@@ -358,3 +358,28 @@ func (tx *Tx) PurgeNonces(ctx context.Context) (int64, error) {
 	n, err := res.RowsAffected()
 	return n, wrapErr(err, "purge nonces", errMsgs{})
 }
+
+// Reroute replaces an item's route with r, adding it to the item's route
+// history with the item's current trace.
+func (tx *Tx) Reroute(ctx context.Context, it alliance.Item, r *alliance.Route) error {
+	op := fmt.Sprintf("reroute item %d", it.ID)
+	now := tx.timeArg(tx.now)
+	if _, err := tx.exec(ctx, `UPDATE items SET route_kind = $1, route_org = $2, route_police = $3, route_reason = $4, routed_at = $5
+		WHERE id = $6`, string(r.Kind), r.OrgCode, r.Police, r.Reason, now, it.ID); err != nil {
+		return wrapErr(err, op, errMsgs{})
+	}
+	var tr alliance.Trace
+	if it.Trace != nil {
+		tr = *it.Trace
+	}
+	var traced any
+	if !tr.TracedAt.IsZero() {
+		traced = tx.timeArg(tr.TracedAt)
+	}
+	_, err := tx.exec(ctx, `INSERT INTO item_routes (item_id, kind, org, police, reason, trace_status, ip, country, asn, as_org,
+		data_date, traced_at, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		it.ID, string(r.Kind), r.OrgCode, r.Police, r.Reason, string(tr.Status), tr.IP, tr.Country, int64(tr.ASN), tr.ASOrg,
+		tr.DataDate, traced, now)
+	r.DecidedAt = tx.now
+	return wrapErr(err, op+": history", errMsgs{})
+}
