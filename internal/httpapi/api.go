@@ -65,6 +65,8 @@ var routes = []route{
 	{"GET /api/v1/alerts", (*api).listAlerts},
 	{"POST /api/v1/alerts/{id}/read", (*api).readAlert},
 	{"GET /api/v1/stats/series", (*api).getSeriesStats},
+	{"GET /api/v1/targets", (*api).getTargets},
+	{"GET /api/v1/indicators", (*api).getIndicators},
 	{"POST /api/v1/match", (*api).match},
 	{"GET /api/v1/banks", (*api).listBanks},
 	{"POST /api/v1/banks", (*api).createBank},
