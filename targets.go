@@ -131,3 +131,66 @@ type IndicatorValue struct {
 	Key   string
 	Value *float64
 }
+
+// Commitment is a country's commitment under one goal: what was already
+// done (the baseline), the actions it committed to, and its progress
+// updates per reporting period.
+type Commitment struct {
+	Country      string
+	Goal         string // goal code, "4.2"
+	Baseline     string
+	BaselineDate string // YYYY-MM-DD
+	Actions      []CommitmentAction
+	Progress     []ProgressUpdate
+	UpdatedBy    string
+	UpdatedAt    time.Time
+}
+
+// ActionStatuses are the states of a committed action.
+var ActionStatuses = []string{"planned", "in_progress", "done", "dropped"}
+
+// CommitmentAction is an action a country committed to.
+type CommitmentAction struct {
+	ID          int64
+	Description string
+	OwnerOrg    string
+	Due         string // YYYY-MM-DD
+	Status      string
+	CreatedAt   time.Time
+}
+
+// ProgressUpdate is a country's report on a goal for a period: a narrative,
+// values of the manual indicators, and links to evidence.
+type ProgressUpdate struct {
+	ID        int64
+	Goal      string
+	Period    string
+	Narrative string
+	Values    map[string]float64
+	Evidence  []string
+	By        string
+	At        time.Time
+}
+
+// UpdateRequest is the secretariat's request to a country for its
+// progress updates of a period, by a deadline.
+type UpdateRequest struct {
+	Country  string
+	Period   string
+	Deadline string // YYYY-MM-DD
+	Note     string
+	By       string
+	At       time.Time
+}
+
+// GoalByCode returns a goal of the declaration's targets.
+func GoalByCode(code string) (Goal, bool) {
+	for _, t := range DeclarationTargets {
+		for _, g := range t.Goals {
+			if g.Code == code {
+				return g, true
+			}
+		}
+	}
+	return Goal{}, false
+}

@@ -120,7 +120,23 @@ func (a *App) periodIndicators(ctx context.Context, tx *store.Tx, cc string, p a
 		"bank_entries_contributed": num(float64(contributed)),
 		"series_identified":        identified,
 		"series_new":               newSeries,
-		"awareness_actions":        nil, // entered by hand, with the commitments
+		"awareness_actions":        nil, // entered by hand, in progress updates
+	}
+	cs, err := tx.Commitments(ctx, cc)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		for _, pu := range c.Progress {
+			v, ok := pu.Values["awareness_actions"]
+			// A year counts the updates of its quarters too.
+			if ok && (pu.Period == p.Label || strings.HasPrefix(pu.Period, p.Label+"-Q")) {
+				if vals["awareness_actions"] == nil {
+					vals["awareness_actions"] = num(0)
+				}
+				*vals["awareness_actions"] += v
+			}
+		}
 	}
 	if figs.MedianReportToRemoval != nil {
 		vals["median_removal"] = seconds(*figs.MedianReportToRemoval, true)

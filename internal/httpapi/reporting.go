@@ -1,9 +1,16 @@
 package httpapi
 
 import (
+	"encoding/csv"
+	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"alliance"
+	"alliance/internal/app"
 )
 
 // getTargets answers GET /api/v1/targets: the four policy targets of the
@@ -73,6 +80,226 @@ func (h *api) getIndicators(w http.ResponseWriter, r *http.Request) error {
 	for i, d := range alliance.Indicators {
 		out.Indicators = append(out.Indicators, value{Key: d.Key, Name: d.Name, Definition: d.Definition, Unit: d.Unit,
 			Value: ci.Values[i].Value, Previous: ci.Previous[i].Value})
+	}
+	return WriteJSON(w, http.StatusOK, out)
+}
+
+type actionJSON struct {
+	ID          int64  `json:"id,omitempty"`
+	Description string `json:"description"`
+	Owner       string `json:"owner"`
+	Due         string `json:"due"`
+	Status      string `json:"status"`
+}
+
+type progressJSON struct {
+	Goal      string             `json:"goal"`
+	Period    string             `json:"period"`
+	Narrative string             `json:"narrative"`
+	Values    map[string]float64 `json:"values"`
+	Evidence  []string           `json:"evidence"`
+	By        string             `json:"by"`
+	At        time.Time          `json:"at"`
+}
+
+type commitmentJSON struct {
+	Goal         string         `json:"goal"`
+	Baseline     string         `json:"baseline"`
+	BaselineDate string         `json:"baseline_date"`
+	Actions      []actionJSON   `json:"actions"`
+	Progress     []progressJSON `json:"progress"`
+	UpdatedBy    string         `json:"updated_by,omitempty"`
+}
+
+func newCommitmentJSON(c alliance.Commitment) commitmentJSON {
+	out := commitmentJSON{Goal: c.Goal, Baseline: c.Baseline, BaselineDate: c.BaselineDate, UpdatedBy: c.UpdatedBy,
+		Actions: []actionJSON{}, Progress: []progressJSON{}}
+	for _, a := range c.Actions {
+		out.Actions = append(out.Actions, actionJSON{a.ID, a.Description, a.OwnerOrg, a.Due, a.Status})
+	}
+	for _, p := range c.Progress {
+		out.Progress = append(out.Progress, progressJSON{p.Goal, p.Period, p.Narrative, p.Values, p.Evidence, p.By, p.At.UTC()})
+	}
+	return out
+}
+
+// getCommitments answers GET /api/v1/countries/{cc}/commitments.
+func (h *api) getCommitments(w http.ResponseWriter, r *http.Request) error {
+	cs, rqs, err := h.app.Commitments(r.Context(), r.PathValue("cc"))
+	if err != nil {
+		return err
+	}
+	type request struct {
+		Period   string    `json:"period"`
+		Deadline string    `json:"deadline"`
+		Note     string    `json:"note"`
+		By       string    `json:"by"`
+		At       time.Time `json:"at"`
+	}
+	out := struct {
+		Country     string           `json:"country"`
+		Commitments []commitmentJSON `json:"commitments"`
+		Requests    []request        `json:"update_requests"`
+	}{Country: strings.ToUpper(r.PathValue("cc")), Commitments: []commitmentJSON{}, Requests: []request{}}
+	for _, c := range cs {
+		out.Commitments = append(out.Commitments, newCommitmentJSON(c))
+	}
+	for _, q := range rqs {
+		out.Requests = append(out.Requests, request{q.Period, q.Deadline, q.Note, q.By, q.At.UTC()})
+	}
+	return WriteJSON(w, http.StatusOK, out)
+}
+
+// putCommitment answers PUT /api/v1/countries/{cc}/commitments: a goal's
+// baseline and actions to add.
+func (h *api) putCommitment(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Goal         string       `json:"goal"`
+		Baseline     string       `json:"baseline"`
+		BaselineDate string       `json:"baseline_date"`
+		Actions      []actionJSON `json:"actions"`
+	}
+	if err := DecodeJSON(w, r, &in, 256<<10); err != nil {
+		return err
+	}
+	ci := app.CommitmentInput{Goal: in.Goal, Baseline: in.Baseline, BaselineDate: in.BaselineDate}
+	for _, a := range in.Actions {
+		ci.Actions = append(ci.Actions, app.ActionInput{Description: a.Description, OwnerOrg: a.Owner, Due: a.Due, Status: a.Status})
+	}
+	c, err := h.app.PutCommitment(r.Context(), r.PathValue("cc"), ci)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusOK, newCommitmentJSON(c))
+}
+
+// addProgress answers POST /api/v1/countries/{cc}/progress: 201.
+func (h *api) addProgress(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Goal      string             `json:"goal"`
+		Period    string             `json:"period"`
+		Narrative string             `json:"narrative"`
+		Values    map[string]float64 `json:"values"`
+		Evidence  []string           `json:"evidence"`
+	}
+	if err := DecodeJSON(w, r, &in, 256<<10); err != nil {
+		return err
+	}
+	p, err := h.app.AddProgress(r.Context(), r.PathValue("cc"), app.ProgressInput{Goal: in.Goal, Period: in.Period,
+		Narrative: in.Narrative, Values: in.Values, Evidence: in.Evidence})
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusCreated, progressJSON{p.Goal, p.Period, p.Narrative, p.Values, p.Evidence, p.By, p.At.UTC()})
+}
+
+// requestUpdate answers POST /api/v1/countries/{cc}/update-requests: 201.
+func (h *api) requestUpdate(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Period   string `json:"period"`
+		Deadline string `json:"deadline"`
+		Note     string `json:"note"`
+	}
+	if err := DecodeJSON(w, r, &in, 16<<10); err != nil {
+		return err
+	}
+	if err := h.app.RequestUpdate(r.Context(), r.PathValue("cc"), in.Period, in.Deadline, in.Note); err != nil {
+		return err
+	}
+	return WriteJSON(w, http.StatusCreated, in)
+}
+
+// getCountryReport answers GET /api/v1/countries/{cc}/report?period=&format=json|csv:
+// per target and goal, the commitment, the period's progress and the
+// indicators with the previous period's values; generated, never typed.
+func (h *api) getCountryReport(w http.ResponseWriter, r *http.Request) error {
+	cc, period := r.PathValue("cc"), r.URL.Query().Get("period")
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		return alliance.FieldErrorf("format", "format is json or csv.")
+	}
+	ind, err := h.app.Indicators(r.Context(), cc, period)
+	if err != nil {
+		return err
+	}
+	cs, _, err := h.app.Commitments(r.Context(), cc)
+	if err != nil {
+		return err
+	}
+	values := map[string][2]*float64{}
+	for i, v := range ind.Values {
+		values[v.Key] = [2]*float64{v.Value, ind.Previous[i].Value}
+	}
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="alliance-%s-%s.csv"`, ind.Country, ind.Period.Label))
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"country", "period", "target", "goal", "indicator", "value", "previous", "definition"})
+		num := func(p *float64) string {
+			if p == nil {
+				return ""
+			}
+			return strconv.FormatFloat(*p, 'f', -1, 64)
+		}
+		for _, t := range alliance.DeclarationTargets {
+			for _, g := range t.Goals {
+				for _, k := range g.Indicators {
+					d, _ := alliance.IndicatorByKey(k)
+					v := values[k]
+					_ = cw.Write([]string{ind.Country, ind.Period.Label, strconv.Itoa(t.Number), g.Code, k, num(v[0]), num(v[1]), d.Definition})
+				}
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	type indicator struct {
+		Key        string   `json:"key"`
+		Name       string   `json:"name"`
+		Definition string   `json:"definition"`
+		Unit       string   `json:"unit"`
+		Value      *float64 `json:"value"`
+		Previous   *float64 `json:"previous"`
+	}
+	type goal struct {
+		Code       string          `json:"code"`
+		Text       string          `json:"text"`
+		Commitment *commitmentJSON `json:"commitment"`
+		Indicators []indicator     `json:"indicators"`
+	}
+	type target struct {
+		Number int    `json:"number"`
+		Title  string `json:"title"`
+		Goals  []goal `json:"goals"`
+	}
+	out := struct {
+		Country  string   `json:"country"`
+		Period   string   `json:"period"`
+		Previous string   `json:"previous_period"`
+		Targets  []target `json:"targets"`
+	}{Country: ind.Country, Period: ind.Period.Label, Previous: ind.Period.Previous().Label}
+	for _, t := range alliance.DeclarationTargets {
+		tj := target{Number: t.Number, Title: t.Title}
+		for _, g := range t.Goals {
+			gj := goal{Code: g.Code, Text: g.Text, Indicators: []indicator{}}
+			for _, c := range cs {
+				if c.Goal == g.Code {
+					cj := newCommitmentJSON(c)
+					// Only the period's progress belongs in its report.
+					cj.Progress = slices.DeleteFunc(cj.Progress, func(p progressJSON) bool {
+						return p.Period != ind.Period.Label && !strings.HasPrefix(p.Period, ind.Period.Label+"-Q")
+					})
+					gj.Commitment = &cj
+				}
+			}
+			for _, k := range g.Indicators {
+				d, _ := alliance.IndicatorByKey(k)
+				v := values[k]
+				gj.Indicators = append(gj.Indicators, indicator{d.Key, d.Name, d.Definition, d.Unit, v[0], v[1]})
+			}
+			tj.Goals = append(tj.Goals, gj)
+		}
+		out.Targets = append(out.Targets, tj)
 	}
 	return WriteJSON(w, http.StatusOK, out)
 }
