@@ -59,23 +59,29 @@ type IndicatorDef struct {
 	Definition string
 	Unit       string // count, seconds, share
 	Manual     bool   // entered by the country, not computed
+	// Better says which way is progress: "more", "less", or "" where
+	// neither is (forwarding depends on where material is hosted).
+	Better string
+	// Growth is the yearly growth a goal asks for, e.g. 0.10 for target
+	// 1's +10% identified victims; 0 when the goal sets no number.
+	Growth float64
 }
 
 // Indicators are the indicators computed from the platform's own records
 // (and the one entered by hand).
 var Indicators = []IndicatorDef{
-	{"reports_received", "Reports received", "Reports received in the period by the country's organisations on this node.", "count", false},
-	{"items_hosted", "Items hosted in the country", "Reported URLs first reported in the period and traced to an address in the country.", "count", false},
-	{"items_removed", "Items removed", "Illegal items hosted in the country whose removal was recorded in the period.", "count", false},
-	{"median_removal", "Median time to removal", "Over illegal items hosted in the country reported in the period and removed: median time from the report to the recorded removal.", "seconds", false},
-	{"p90_removal", "90th percentile time to removal", "As the median, the 90th percentile (nearest rank).", "seconds", false},
-	{"removed_within_3d", "Share removed within 3 days", "Of the illegal items hosted in the country reported in the period, the share removed within 3 days of the report.", "share", false},
-	{"items_forwarded", "Items forwarded to other countries", "Items received by the country's organisations in the period that were routed to another member country's hotline or node.", "count", false},
-	{"items_received", "Items received from other countries", "Items received in the period from another country's hotline node.", "count", false},
-	{"bank_entries_contributed", "Hash entries contributed", "Active entries first seen in the period in the country's banks that are shared with another organisation or node.", "count", false},
-	{"series_identified", "Series identified", "Victim-identification series of the country's agencies identified in the period (year).", "count", false},
-	{"series_new", "New series", "Series of the country's agencies first seen in the period (year).", "count", false},
-	{"awareness_actions", "Awareness actions", "Public awareness actions the country reports for the period (entered by hand).", "count", true},
+	{"reports_received", "Reports received", "Reports received in the period by the country's organisations on this node.", "count", false, "", 0},
+	{"items_hosted", "Items hosted in the country", "Reported URLs first reported in the period and traced to an address in the country.", "count", false, "", 0},
+	{"items_removed", "Items removed", "Illegal items hosted in the country whose removal was recorded in the period.", "count", false, "more", 0},
+	{"median_removal", "Median time to removal", "Over illegal items hosted in the country reported in the period and removed: median time from the report to the recorded removal.", "seconds", false, "less", 0},
+	{"p90_removal", "90th percentile time to removal", "As the median, the 90th percentile (nearest rank).", "seconds", false, "less", 0},
+	{"removed_within_3d", "Share removed within 3 days", "Of the illegal items hosted in the country reported in the period, the share removed within 3 days of the report.", "share", false, "more", 0},
+	{"items_forwarded", "Items forwarded to other countries", "Items received by the country's organisations in the period that were routed to another member country's hotline or node.", "count", false, "", 0},
+	{"items_received", "Items received from other countries", "Items received in the period from another country's hotline node.", "count", false, "", 0},
+	{"bank_entries_contributed", "Hash entries contributed", "Active entries first seen in the period in the country's banks that are shared with another organisation or node.", "count", false, "more", 0},
+	{"series_identified", "Series identified", "Victim-identification series of the country's agencies identified in the period (year).", "count", false, "more", 0.10},
+	{"series_new", "New series", "Series of the country's agencies first seen in the period (year).", "count", false, "", 0},
+	{"awareness_actions", "Awareness actions", "Public awareness actions the country reports for the period (entered by hand).", "count", true, "more", 0},
 }
 
 // IndicatorByKey returns the definition of an indicator.
@@ -123,6 +129,12 @@ func (p Period) Previous() Period {
 	}
 	prev := p.From.AddDate(-1, 0, 0)
 	return Period{Label: strconv.Itoa(prev.Year()), From: prev, To: p.From}
+}
+
+// LastQuarter is the last quarter of p (p itself for a quarter).
+func (p Period) LastQuarter() Period {
+	last := p.To.AddDate(0, -3, 0)
+	return Period{Label: fmt.Sprintf("%d-Q%d", last.Year(), int(last.Month()-1)/3+1), From: last, To: p.To}
 }
 
 // IndicatorValue is one indicator of a country and period; Value is nil

@@ -66,8 +66,10 @@ func checkDate(field, s string) (time.Time, error) {
 	return d, nil
 }
 
-// ActionInput is a committed action to add.
+// ActionInput is a committed action to add or, with an ID, an existing
+// action whose status changes.
 type ActionInput struct {
+	ID          int64 // 0 adds a new action
 	Description string
 	OwnerOrg    string
 	Due         string // YYYY-MM-DD, not in the past
@@ -80,6 +82,9 @@ type CommitmentInput struct {
 	Goal         string
 	Baseline     string
 	BaselineDate string // YYYY-MM-DD or ""
+	// KeepBaseline leaves the recorded baseline as it is: only actions
+	// are added or changed.
+	KeepBaseline bool
 	Actions      []ActionInput
 }
 
@@ -109,10 +114,31 @@ func (a *App) PutCommitment(ctx context.Context, cc string, in CommitmentInput) 
 		if err := countryAccess(ctx, tx, cc, true); err != nil {
 			return err
 		}
+		if in.KeepBaseline {
+			cs, err := tx.Commitments(ctx, cc)
+			if err != nil {
+				return err
+			}
+			if i := slices.IndexFunc(cs, func(x alliance.Commitment) bool { return x.Goal == in.Goal }); i >= 0 {
+				c.Baseline, c.BaselineDate = cs[i].Baseline, cs[i].BaselineDate
+			}
+		}
 		today := tx.Now().UTC().Truncate(24 * time.Hour)
 		var actions []alliance.CommitmentAction
+		var changes []alliance.CommitmentAction // status of existing actions
 		for i, ai := range in.Actions {
 			field := fmt.Sprintf("actions[%d]", i)
+			status := ai.Status
+			if status == "" && ai.ID == 0 {
+				status = "planned"
+			}
+			if !slices.Contains(alliance.ActionStatuses, status) {
+				return alliance.FieldErrorf(field+".status", "Status is one of %s.", strings.Join(alliance.ActionStatuses, ", "))
+			}
+			if ai.ID != 0 {
+				changes = append(changes, alliance.CommitmentAction{ID: ai.ID, Status: status})
+				continue
+			}
 			desc := strings.TrimSpace(ai.Description)
 			if desc == "" {
 				return alliance.FieldErrorf(field+".description", "Say what the action is.")
@@ -130,13 +156,6 @@ func (a *App) PutCommitment(ctx context.Context, cc string, in CommitmentInput) 
 			if due.Before(today) {
 				return alliance.FieldErrorf(field+".due", "A new action is due today or later.")
 			}
-			status := ai.Status
-			if status == "" {
-				status = "planned"
-			}
-			if !slices.Contains(alliance.ActionStatuses, status) {
-				return alliance.FieldErrorf(field+".status", "Status is one of %s.", strings.Join(alliance.ActionStatuses, ", "))
-			}
 			actions = append(actions, alliance.CommitmentAction{Description: desc, OwnerOrg: strings.ToUpper(ai.OwnerOrg), Due: ai.Due, Status: status})
 		}
 		id, err := tx.PutCommitment(ctx, &c)
@@ -146,6 +165,16 @@ func (a *App) PutCommitment(ctx context.Context, cc string, in CommitmentInput) 
 		for i := range actions {
 			if err := tx.AddCommitmentAction(ctx, id, &actions[i]); err != nil {
 				return err
+			}
+		}
+		for _, ch := range changes {
+			found, err := tx.SetActionStatus(ctx, id, ch.ID, ch.Status)
+			if err != nil {
+				return err
+			}
+			if !found {
+				i := slices.IndexFunc(in.Actions, func(a ActionInput) bool { return a.ID == ch.ID })
+				return alliance.FieldErrorf(fmt.Sprintf("actions[%d].id", i), "No action %d under %s's goal %s.", ch.ID, cc, in.Goal)
 			}
 		}
 		if err := tx.AppendAudit(ctx, auditFor(ctx, actor.OrgCode, "commitment.put", "commitment", cc+" "+in.Goal)); err != nil {

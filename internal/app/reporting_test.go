@@ -86,5 +86,66 @@ func TestCommitments(t *testing.T) {
 		if _, _, err := e.app.Commitments(nl, "SE"); alliance.ErrorCode(err) != alliance.EFORBIDDEN {
 			t.Errorf("NL reading SE: %v", err)
 		}
+
+		// A status change alone keeps the baseline; an unknown action is
+		// refused on its field.
+		c, err = e.app.PutCommitment(se, "SE", app.CommitmentInput{Goal: "4.2", KeepBaseline: true,
+			Actions: []app.ActionInput{{ID: c.Actions[0].ID, Status: "done"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, _, _ = e.app.Commitments(se, "SE")
+		for _, x := range cs {
+			if x.Goal == "4.2" && (x.Baseline != "Notices within 48 h." || len(x.Actions) != 1 || x.Actions[0].Status != "done") {
+				t.Errorf("after a status change: %+v", x)
+			}
+		}
+		if _, err := e.app.PutCommitment(se, "SE", app.CommitmentInput{Goal: "3.1", KeepBaseline: true,
+			Actions: []app.ActionInput{{ID: c.Actions[0].ID, Status: "done"}}}); alliance.ErrorField(err) != "actions[0].id" {
+			t.Errorf("another goal's action: %v", err)
+		}
+
+		rep, err := e.app.CountryReport(sec, "SE", strconv.Itoa(year))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Country != "SE" || len(rep.Targets) != 4 || !rep.HasData || len(rep.Requests) != 1 {
+			t.Errorf("report: %+v", rep)
+		}
+		g31 := rep.Targets[2].Goals[0]
+		if g31.Code != "3.1" || g31.Commitment == nil || len(g31.Commitment.Progress) != 1 || *g31.Indicators[0].Value != 3 {
+			t.Errorf("goal 3.1 in the report: %+v", g31)
+		}
+		rows := rep.CSV()
+		if len(rows) != 1+12 || len(rows[0]) != len(app.CSVHeader) {
+			t.Errorf("CSV: %d rows of %d columns", len(rows), len(rows[0]))
+		}
+		if _, err := e.app.CountryReport(nl, "SE", strconv.Itoa(year)); alliance.ErrorCode(err) != alliance.EFORBIDDEN {
+			t.Errorf("NL reading SE's report: %v", err)
+		}
+		if _, err := e.app.AllianceOverview(se, strconv.Itoa(year)); alliance.ErrorCode(err) != alliance.EFORBIDDEN {
+			t.Errorf("a country reading the overview: %v", err)
+		}
+		ov, err := e.app.AllianceOverview(sec, strconv.Itoa(year))
+		if err != nil || len(ov.Members) != len(alliance.FoundingMembers) || len(ov.Quarters) != 8 || ov.Quarters[7].Label != strconv.Itoa(year)+"-Q4" {
+			t.Errorf("overview: %d members, %+v, %v", len(ov.Members), ov.Quarters, err)
+		}
 	})
+}
+
+// TestReportGoal checks the +10% goal of target 1 and the direction of
+// change, on values rather than records.
+func TestReportGoal(t *testing.T) {
+	v := func(f float64) *float64 { return &f }
+	ri := app.ReportIndicator{Better: "less", Value: v(10), Previous: v(20)}
+	if ri.Improved() != 1 {
+		t.Errorf("a shorter time is progress")
+	}
+	ri = app.ReportIndicator{Better: "more", Value: v(10), Previous: v(20)}
+	if ri.Improved() != -1 {
+		t.Errorf("fewer removals is a step back")
+	}
+	if (app.ReportIndicator{Value: v(10), Previous: v(20)}).Improved() != 0 {
+		t.Errorf("no direction, no judgement")
+	}
 }

@@ -1,11 +1,8 @@
 package httpapi
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -155,16 +152,19 @@ func (h *api) getCommitments(w http.ResponseWriter, r *http.Request) error {
 func (h *api) putCommitment(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Goal         string       `json:"goal"`
-		Baseline     string       `json:"baseline"`
+		Baseline     *string      `json:"baseline"` // absent: keep the recorded one
 		BaselineDate string       `json:"baseline_date"`
 		Actions      []actionJSON `json:"actions"`
 	}
 	if err := DecodeJSON(w, r, &in, 256<<10); err != nil {
 		return err
 	}
-	ci := app.CommitmentInput{Goal: in.Goal, Baseline: in.Baseline, BaselineDate: in.BaselineDate}
+	ci := app.CommitmentInput{Goal: in.Goal, BaselineDate: in.BaselineDate, KeepBaseline: in.Baseline == nil}
+	if in.Baseline != nil {
+		ci.Baseline = *in.Baseline
+	}
 	for _, a := range in.Actions {
-		ci.Actions = append(ci.Actions, app.ActionInput{Description: a.Description, OwnerOrg: a.Owner, Due: a.Due, Status: a.Status})
+		ci.Actions = append(ci.Actions, app.ActionInput{ID: a.ID, Description: a.Description, OwnerOrg: a.Owner, Due: a.Due, Status: a.Status})
 	}
 	c, err := h.app.PutCommitment(r.Context(), r.PathValue("cc"), ci)
 	if err != nil {
@@ -213,93 +213,18 @@ func (h *api) requestUpdate(w http.ResponseWriter, r *http.Request) error {
 // per target and goal, the commitment, the period's progress and the
 // indicators with the previous period's values; generated, never typed.
 func (h *api) getCountryReport(w http.ResponseWriter, r *http.Request) error {
-	cc, period := r.PathValue("cc"), r.URL.Query().Get("period")
 	format := r.URL.Query().Get("format")
 	if format != "" && format != "json" && format != "csv" {
 		return alliance.FieldErrorf("format", "format is json or csv.")
 	}
-	ind, err := h.app.Indicators(r.Context(), cc, period)
+	rep, err := h.app.CountryReport(r.Context(), r.PathValue("cc"), r.URL.Query().Get("period"))
 	if err != nil {
 		return err
-	}
-	cs, _, err := h.app.Commitments(r.Context(), cc)
-	if err != nil {
-		return err
-	}
-	values := map[string][2]*float64{}
-	for i, v := range ind.Values {
-		values[v.Key] = [2]*float64{v.Value, ind.Previous[i].Value}
 	}
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="alliance-%s-%s.csv"`, ind.Country, ind.Period.Label))
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"country", "period", "target", "goal", "indicator", "value", "previous", "definition"})
-		num := func(p *float64) string {
-			if p == nil {
-				return ""
-			}
-			return strconv.FormatFloat(*p, 'f', -1, 64)
-		}
-		for _, t := range alliance.DeclarationTargets {
-			for _, g := range t.Goals {
-				for _, k := range g.Indicators {
-					d, _ := alliance.IndicatorByKey(k)
-					v := values[k]
-					_ = cw.Write([]string{ind.Country, ind.Period.Label, strconv.Itoa(t.Number), g.Code, k, num(v[0]), num(v[1]), d.Definition})
-				}
-			}
-		}
-		cw.Flush()
-		return cw.Error()
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, rep.FileName("csv")))
+		return rep.WriteCSV(w)
 	}
-	type indicator struct {
-		Key        string   `json:"key"`
-		Name       string   `json:"name"`
-		Definition string   `json:"definition"`
-		Unit       string   `json:"unit"`
-		Value      *float64 `json:"value"`
-		Previous   *float64 `json:"previous"`
-	}
-	type goal struct {
-		Code       string          `json:"code"`
-		Text       string          `json:"text"`
-		Commitment *commitmentJSON `json:"commitment"`
-		Indicators []indicator     `json:"indicators"`
-	}
-	type target struct {
-		Number int    `json:"number"`
-		Title  string `json:"title"`
-		Goals  []goal `json:"goals"`
-	}
-	out := struct {
-		Country  string   `json:"country"`
-		Period   string   `json:"period"`
-		Previous string   `json:"previous_period"`
-		Targets  []target `json:"targets"`
-	}{Country: ind.Country, Period: ind.Period.Label, Previous: ind.Period.Previous().Label}
-	for _, t := range alliance.DeclarationTargets {
-		tj := target{Number: t.Number, Title: t.Title}
-		for _, g := range t.Goals {
-			gj := goal{Code: g.Code, Text: g.Text, Indicators: []indicator{}}
-			for _, c := range cs {
-				if c.Goal == g.Code {
-					cj := newCommitmentJSON(c)
-					// Only the period's progress belongs in its report.
-					cj.Progress = slices.DeleteFunc(cj.Progress, func(p progressJSON) bool {
-						return p.Period != ind.Period.Label && !strings.HasPrefix(p.Period, ind.Period.Label+"-Q")
-					})
-					gj.Commitment = &cj
-				}
-			}
-			for _, k := range g.Indicators {
-				d, _ := alliance.IndicatorByKey(k)
-				v := values[k]
-				gj.Indicators = append(gj.Indicators, indicator{d.Key, d.Name, d.Definition, d.Unit, v[0], v[1]})
-			}
-			tj.Goals = append(tj.Goals, gj)
-		}
-		out.Targets = append(out.Targets, tj)
-	}
-	return WriteJSON(w, http.StatusOK, out)
+	return WriteJSON(w, http.StatusOK, rep)
 }

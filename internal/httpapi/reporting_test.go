@@ -4,9 +4,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
+	"alliance/internal/app"
 	"alliance/internal/httpapi"
 	"alliance/internal/testutil"
 )
@@ -67,7 +69,8 @@ func TestCommitmentsAndReportAPI(t *testing.T) {
 	}
 	found := false
 	for _, rec := range recs {
-		if rec[4] == "awareness_actions" && rec[5] == "2" {
+		if len(rec) == len(app.CSVHeader) && rec[slices.Index(app.CSVHeader, "indicator")] == "awareness_actions" &&
+			rec[slices.Index(app.CSVHeader, "value")] == "2" {
 			found = true
 		}
 	}

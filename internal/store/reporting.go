@@ -29,6 +29,17 @@ func (tx *Tx) AddCommitmentAction(ctx context.Context, commitmentID int64, a *al
 	return wrapErr(err, "add commitment action", errMsgs{})
 }
 
+// SetActionStatus changes the status of action id of commitment
+// commitmentID; false when the commitment has no such action.
+func (tx *Tx) SetActionStatus(ctx context.Context, commitmentID, id int64, status string) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE commitment_actions SET status = $1 WHERE id = $2 AND commitment_id = $3`, status, id, commitmentID)
+	if err != nil {
+		return false, wrapErr(err, fmt.Sprintf("set status of action %d", id), errMsgs{})
+	}
+	n, err := res.RowsAffected()
+	return n == 1, wrapErr(err, fmt.Sprintf("set status of action %d", id), errMsgs{})
+}
+
 // AddProgress records a progress update.
 func (tx *Tx) AddProgress(ctx context.Context, country string, p *alliance.ProgressUpdate) error {
 	vals, err := json.Marshal(p.Values)
