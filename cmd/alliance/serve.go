@@ -40,7 +40,8 @@ func migrateAll(ctx context.Context, db *store.DB) error {
 
 var serveFlags = []string{"db", "addr", "home-org", "log-format", "log-level", "secure-cookies", "jobs",
 	"fetch-user-agent", "allow-private-fetch", "fetch-media-per-page", "smtp-addr", "smtp-user", "smtp-starttls",
-	"notice-from", "notice-contact", "police-grace", "recheck-interval", "renotice-interval", "escalate-after"}
+	"notice-from", "notice-contact", "police-grace", "recheck-interval", "renotice-interval", "escalate-after",
+	"capabilities-file"}
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := m.flagSet("serve", "serve [--db DSN] [--addr HOST:PORT] [--home-org CODE] [flags]")
@@ -152,7 +153,11 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 	if err := checkSchema(ctx, db); err != nil {
 		return err
 	}
-	opts := app.Options{DB: db, Logger: log, HomeOrg: cfg.HomeOrg, Tracer: n.tracer, UserReportLimit: n.userReportLimit,
+	caps, err := loadCapabilities(cfg.CapabilitiesFile)
+	if err != nil {
+		return err
+	}
+	opts := app.Options{Capabilities: caps, DB: db, Logger: log, HomeOrg: cfg.HomeOrg, Tracer: n.tracer, UserReportLimit: n.userReportLimit,
 		PoliceGrace: time.Duration(cfg.PoliceGrace), Takedown: n.takedown,
 		// Peers are recorded by the operator; their addresses are trusted
 		// as configured (a lab's peers may well be on a private network).

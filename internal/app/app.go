@@ -53,6 +53,9 @@ type Options struct {
 	// UserReportLimit limits reports per API token, or per user for web
 	// sessions; DefaultUserReportLimit when zero.
 	UserReportLimit RateLimit
+	// Capabilities are the national capabilities countries assess their
+	// maturity in; alliance.MNRCapabilities when empty.
+	Capabilities []alliance.Capability
 }
 
 // App is the set of use cases, shared by every edge of the node.
@@ -83,6 +86,7 @@ type App struct {
 	peerHTTP         *http.Client
 	pullInterval     time.Duration
 	imports          bankImports // background bank imports (bank_import.go)
+	capabilities     []alliance.Capability
 }
 
 // New returns an App over an open, migrated database.
@@ -140,6 +144,10 @@ func New(opts Options) *App {
 		a.intake.max = postgresWriters
 	}
 	a.tokens = newTokenCache(a.now)
+	a.capabilities = opts.Capabilities
+	if len(a.capabilities) == 0 {
+		a.capabilities = alliance.MNRCapabilities
+	}
 	a.matcher = newMatcher(opts.DB, a.log)
 	return a
 }

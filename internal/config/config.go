@@ -38,6 +38,9 @@ type Config struct {
 	RecheckInterval  Duration `json:"recheck_interval"`
 	RenoticeInterval Duration `json:"renotice_interval"`
 	EscalateAfter    Duration `json:"escalate_after"`
+
+	// Alliance reporting.
+	CapabilitiesFile string `json:"capabilities_file"` // JSON list of national capabilities; "" is the Model National Response's
 }
 
 // Duration is a time.Duration written as in Go ("90m", "72h") in the JSON
@@ -133,6 +136,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		"ALLIANCE_SMTP_STARTTLS":    &c.SMTPStartTLS,
 		"ALLIANCE_NOTICE_FROM":      &c.NoticeFrom,
 		"ALLIANCE_NOTICE_CONTACT":   &c.NoticeContact,
+
+		"ALLIANCE_CAPABILITIES_FILE": &c.CapabilitiesFile,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -179,7 +184,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 
 // Flags registers the flags named in which ("db", "addr", "home-org",
 // "log-format", "log-level", "secure-cookies", "jobs", "fetch-user-agent",
-// "allow-private-fetch", "fetch-media-per-page") on fs, bound to c.
+// "allow-private-fetch", "fetch-media-per-page", "capabilities-file", …) on
+// fs, bound to c.
 // Call after LoadFile and LoadEnv so the flags' defaults show the values in
 // force, then fs.Parse overrides them.
 func (c *Config) Flags(fs *flag.FlagSet, which ...string) {
@@ -223,6 +229,8 @@ func (c *Config) Flags(fs *flag.FlagSet, which ...string) {
 			fs.Var(&c.EscalateAfter, "escalate-after", "how long after the first notice an item still up is escalated")
 		case "fetch-media-per-page":
 			fs.IntVar(&c.FetchMediaPerPage, "fetch-media-per-page", c.FetchMediaPerPage, "media fetched and hashed per reported HTML page")
+		case "capabilities-file":
+			fs.StringVar(&c.CapabilitiesFile, "capabilities-file", c.CapabilitiesFile, "JSON list of the national capabilities countries assess themselves in; empty is the WeProtect Model National Response's 21 (env ALLIANCE_CAPABILITIES_FILE)")
 		default:
 			panic("config: unknown flag " + name) // a programming error in the caller
 		}

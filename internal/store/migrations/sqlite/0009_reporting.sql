@@ -1,7 +1,7 @@
 -- Alliance schema, version 9 (SQLite): alliance reporting. Per country and
 -- goal of the 2012 targets: a baseline, committed actions and progress
--- updates per reporting period; requests from the secretariat for updates;
--- and the country's self-assessed maturity per national capability.
+-- updates per reporting period; and requests from the secretariat for
+-- updates.
 
 CREATE TABLE commitments (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
