@@ -66,6 +66,27 @@ type chartBar struct {
 	Text     string // series name and value, e.g. "1 day: 40%"
 }
 
+// chartView is a bar chart as a page shows it (templates/chart.html): its
+// element ids, accessible name and description, and legend.
+type chartView struct {
+	ID, TitleID, DescID string
+	Title, Desc         string
+	C                   barChart
+	Legend              []legendEntry
+}
+
+// legendEntry is one series of a chart: its CSS class and name.
+type legendEntry struct{ Class, Label string }
+
+// legend builds a legend from pairs of CSS class and message id.
+func legend(tr *translator, pairs ...string) []legendEntry {
+	out := make([]legendEntry, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, legendEntry{Class: pairs[i], Label: tmsg(tr, pairs[i+1])})
+	}
+	return out
+}
+
 // barInput is one row to lay out. Values are in the chart's unit (shares
 // or seconds); a nil Values means the row has nothing to show, and Note
 // says why.
@@ -197,4 +218,23 @@ func joinUnits(a int64, ua string, b int64, ub string) string {
 		fmt.Fprintf(&s, " %d %s", b, ub)
 	}
 	return s.String()
+}
+
+// countAxis returns the end of a count axis that holds largest and its
+// grid lines: at most five steps of 1, 2 or 5 × 10^k, from 0.
+func countAxis(largest float64) (top float64, ticks []float64) {
+	step := 1.0
+	for mag := 1.0; largest > 5*step; mag *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			step = m * mag
+			if largest <= 5*step {
+				break
+			}
+		}
+	}
+	n := max(int(math.Ceil(largest/step)), 1)
+	for i := range n + 1 {
+		ticks = append(ticks, float64(i)*step)
+	}
+	return float64(n) * step, ticks
 }

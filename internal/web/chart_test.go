@@ -211,3 +211,15 @@ func TestStatsCharts(t *testing.T) {
 		})
 	}
 }
+
+func TestCountAxis(t *testing.T) {
+	for _, tc := range []struct {
+		largest, top float64
+		ticks        int
+	}{{0, 1, 2}, {1, 1, 2}, {3, 3, 4}, {5, 5, 6}, {6, 6, 4}, {11, 15, 4}, {48, 50, 6}, {101, 150, 4}, {9999, 10000, 6}} {
+		top, ticks := countAxis(tc.largest)
+		if top != tc.top || len(ticks) != tc.ticks || ticks[0] != 0 || ticks[len(ticks)-1] != top {
+			t.Errorf("countAxis(%v) = %v %v, want top %v with %d ticks", tc.largest, top, ticks, tc.top, tc.ticks)
+		}
+	}
+}

@@ -91,6 +91,11 @@ func TestMessagesExist(t *testing.T) {
 		"NavStats", "StatsTitle", "Percent", "StatsUnknownCountry", "StatsNoRemovals",
 		"StatsBar1Day", "StatsBar3Days", "StatsBar7Days", "StatsBarMedian", "StatsBarP90",
 		"NavSeries", "NavAlerts", "SeriesTitle", "SeriesViewTitle", "AlertsTitle",
+		"StatsShareTitle", "StatsShareDesc", "StatsTimeTitle", "StatsTimeDesc",
+		"NavReporting", "DashboardTitle", "CountryReportTitle", "CommitmentsTitle",
+		"DashboardMapTitle", "DashboardMapDesc", "DashboardChartTitle", "DashboardChartDesc",
+		"DashboardTimeTitle", "DashboardTimeDesc", "DashboardGoalTitle", "DashboardGoalDesc",
+		"DashboardBarIdentified", "DashboardBarGoal", "GoalMet", "GoalNotMet",
 	} {
 		used[id] = true
 	}
@@ -127,6 +132,10 @@ func TestMessagesExist(t *testing.T) {
 	for _, f := range figureIDs {
 		used[f.msg], used[f.msg+"Def"] = true, true
 	}
+	for _, d := range alliance.Indicators {
+		labels["Ind"] = append(labels["Ind"], d.Key)
+	}
+	labels["ActionStatus"] = alliance.ActionStatuses
 	for _, s := range alliance.SeriesStatuses {
 		labels["SeriesStatus"] = append(labels["SeriesStatus"], string(s))
 	}

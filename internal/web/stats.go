@@ -53,8 +53,8 @@ type statsData struct {
 	Stats    app.TakedownStats
 	// Top are the hosting countries the charts show, largest first.
 	Top        []alliance.TakedownGroup
-	ShareChart barChart
-	TimeChart  *barChart // nil when no item was removed
+	ShareChart chartView
+	TimeChart  *chartView // nil when no item was removed
 	Networks   []alliance.TakedownGroup
 	// NetworksTotal is the number of networks, of which Networks shows
 	// at most maxNetworkRows.
@@ -170,8 +170,14 @@ func (h *handler) fillStats(d *statsData, st app.TakedownStats, tr *translator) 
 		d.Figures = append(d.Figures, figure{ID: f.id, Name: f.msg, Value: values[i], Definition: f.msg + "Def"})
 	}
 	d.Top = st.ByCountry[:min(len(st.ByCountry), maxChartRows)]
-	d.ShareChart = shareChart(d.Top, tr)
-	d.TimeChart = timeChart(d.Top, tr)
+	d.ShareChart = chartView{ID: "share-chart", TitleID: "share-title", DescID: "share-desc", C: shareChart(d.Top, tr),
+		Title: tmsg(tr, "StatsShareTitle"), Desc: tmsg(tr, "StatsShareDesc", "Count", len(d.Top)),
+		Legend: legend(tr, "bar-d1", "StatsWithin1Day", "bar-d3", "StatsWithin3Days", "bar-d7", "StatsWithin7Days")}
+	if tc := timeChart(d.Top, tr); tc != nil {
+		d.TimeChart = &chartView{ID: "time-chart", TitleID: "time-title", DescID: "time-desc", C: *tc,
+			Title: tmsg(tr, "StatsTimeTitle"), Desc: tmsg(tr, "StatsTimeDesc", "Count", len(d.Top)),
+			Legend: legend(tr, "bar-median", "StatsMedianReport", "bar-p90", "StatsP90Report")}
+	}
 	d.NetworksTotal = len(st.ByNetwork)
 	d.Networks = st.ByNetwork[:min(len(st.ByNetwork), maxNetworkRows)]
 }

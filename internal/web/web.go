@@ -44,10 +44,10 @@ type Options struct {
 func DefaultOptions() Options { return Options{SecureCookies: true} }
 
 // pageNames are the page templates, each rendered inside templates/base.html.
-var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats", "series", "seriesview", "alerts"}
+var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats", "series", "seriesview", "alerts", "dashboard", "countryreport", "commitments"}
 
 // pageParts are the shared templates a page uses besides the layout.
-var pageParts = map[string][]string{"series": {"seriesform"}, "seriesview": {"seriesform"}}
+var pageParts = map[string][]string{"series": {"seriesform"}, "seriesview": {"seriesform"}, "stats": {"chart"}, "dashboard": {"chart"}}
 
 // handler serves the UI.
 type handler struct {
@@ -112,6 +112,15 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 	pages.HandleFunc("POST /alerts/{id}/read", h.markAlertRead)
 	pages.HandleFunc("POST /items/{id}/series", h.linkSeries)
 	pages.HandleFunc("POST /items/{id}/series/unlink", h.unlinkSeries)
+	pages.HandleFunc("GET /reporting", h.dashboard)
+	pages.HandleFunc("GET /reporting/{cc}", h.countryReport)
+	pages.HandleFunc("GET /reporting/{cc}/report.csv", h.reportExport("csv"))
+	pages.HandleFunc("GET /reporting/{cc}/report.json", h.reportExport("json"))
+	pages.HandleFunc("POST /reporting/{cc}/requests", h.requestUpdate)
+	pages.HandleFunc("GET /reporting/{cc}/edit", h.commitments)
+	pages.HandleFunc("POST /reporting/{cc}/goals/{goal}", h.saveCommitment)
+	pages.HandleFunc("POST /reporting/{cc}/goals/{goal}/progress", h.addProgress)
+	pages.HandleFunc("POST /reporting/{cc}/capabilities", h.saveCapabilities)
 	pages.HandleFunc("/", h.notFound)
 
 	root := http.NewServeMux()
@@ -206,6 +215,21 @@ func (h *handler) funcs(tr *translator) template.FuncMap {
 		"seriesURL": seriesURL,
 		// dur writes an optional duration ("2 d 4 h"; "–" when nil).
 		"dur": durationText,
+		// indicator writes an indicator's value in its unit ("–" when nil).
+		"indicator": func(unit string, v *float64) string {
+			if tr == nil {
+				return ""
+			}
+			return indicatorText(tr, unit, v)
+		},
+		// change writes a relative change as a signed percentage.
+		"change": func(c *float64) string {
+			if tr == nil {
+				return ""
+			}
+			return changeText(tr, c)
+		},
+		"goalAnchor": goalAnchor,
 		// pct writes a share in 0..1 as a percentage in the reader's style.
 		"pct": func(share float64) string {
 			if tr == nil {
@@ -283,6 +307,8 @@ type navItem struct {
 	URL     string
 	Current bool
 	Count   int // shown after the label when not 0: unread alerts
+	// Section marks the pages under URL as its own too (/reporting/SE).
+	Section bool
 }
 
 // page is what every template receives; Data is the page's own part.
@@ -319,6 +345,9 @@ func nav(r *http.Request, actor alliance.Actor) []navItem {
 	if canSeeStats(actor) {
 		items = append(items, navItem{Label: "NavStats", URL: "/stats/takedown"})
 	}
+	if canSeeStats(actor) {
+		items = append(items, navItem{Label: "NavReporting", URL: "/reporting", Section: true})
+	}
 	if actor.Can(alliance.PermViewSeries) {
 		items = append(items, navItem{Label: "NavSeries", URL: "/series"}, navItem{Label: "NavAlerts", URL: "/alerts"})
 	}
@@ -333,7 +362,7 @@ func nav(r *http.Request, actor alliance.Actor) []navItem {
 		here += "?member=1"
 	}
 	for i := range items {
-		items[i].Current = items[i].URL == here
+		items[i].Current = items[i].URL == here || (items[i].Section && strings.HasPrefix(here, items[i].URL+"/"))
 	}
 	return items
 }
