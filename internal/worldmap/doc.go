@@ -9,9 +9,10 @@
 // Copyright Michael Bostock, see LICENSE.world-atlas). gen/gen.mjs converted them once into countries.json:
 // ISO 3166-1 numeric ids mapped to alpha-2 codes, shapes projected
 // equirectangular onto 960×480 and rounded to 0.1. Features without an ISO
-// code (Kosovo, Northern Cyprus, Somaliland) and countries too small for the
-// 1:110m scale (Malta, Singapore, most island states) are not on the map; the
-// table that accompanies every chart lists them.
+// code (Kosovo, Northern Cyprus, Somaliland) are not on the map. A few states
+// too small for the 1:110m scale (Malta, Singapore, Bahrain, …) are drawn as
+// dots at their capitals; other island states are not on the map, and the
+// table that accompanies every map lists every country.
 //
 // The package has no dependency on the rest of the module: callers pass
 // values by alpha-2 code and get back template.HTML.

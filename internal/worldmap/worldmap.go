@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +56,13 @@ var loadCountries = sync.OnceValue(func() []Country {
 	for i, r := range raw {
 		out[i] = Country(r)
 	}
+	// The 1:110m outlines leave out the smallest states; those drawn as
+	// points get a dot, so that a member such as Malta is on the map.
+	for _, p := range smallStates {
+		if !slices.ContainsFunc(out, func(c Country) bool { return c.Code == p.Code }) {
+			out = append(out, Country{Code: p.Code, Name: p.Name, Path: dot(p.Lon, p.Lat)})
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out
 })
@@ -64,6 +72,47 @@ var loadCountries = sync.OnceValue(func() []Country {
 func Countries() []Country {
 	c := loadCountries()
 	return append([]Country(nil), c...)
+}
+
+// smallStates are states too small for the 1:110m outlines, placed by
+// the longitude and latitude of their capital.
+var smallStates = []struct {
+	Code, Name string
+	Lon, Lat   float64
+}{
+	{"MT", "Malta", 14.51, 35.90},
+	{"SG", "Singapore", 103.82, 1.35},
+	{"BH", "Bahrain", 50.59, 26.22},
+	{"MV", "Maldives", 73.51, 4.18},
+	{"LI", "Liechtenstein", 9.52, 47.14},
+	{"MC", "Monaco", 7.42, 43.74},
+	{"SM", "San Marino", 12.46, 43.94},
+	{"AD", "Andorra", 1.52, 42.51},
+	{"MU", "Mauritius", 57.55, -20.35},
+}
+
+// dotRadius is the radius of a small state's dot, in map units: large
+// enough to see and to click.
+const dotRadius = 2.5
+
+// dot is an SVG path of an octagon round a longitude and latitude, in the
+// same projection and path form (moveto, relative linetos) as the outlines.
+func dot(lon, lat float64) string {
+	x, y := (lon+180)*Width/360, (90-lat)*Height/180
+	var b strings.Builder
+	px, py := math.Round((x+dotRadius)*10)/10, math.Round(y*10)/10
+	fmt.Fprintf(&b, "M%g,%gl", px, py)
+	for i := 1; i < 8; i++ {
+		a := float64(i) * math.Pi / 4
+		nx, ny := math.Round((x+dotRadius*math.Cos(a))*10)/10, math.Round((y+dotRadius*math.Sin(a))*10)/10
+		if i > 1 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%g,%g", math.Round((nx-px)*10)/10, math.Round((ny-py)*10)/10)
+		px, py = nx, ny
+	}
+	b.WriteString("z")
+	return b.String()
 }
 
 // Options says what to draw.
