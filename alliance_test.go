@@ -59,6 +59,9 @@ func TestRolePermissions(t *testing.T) {
 		{alliance.RoleAuditor, alliance.PermVerifyAudit, true},
 		{alliance.RoleAuditor, alliance.PermSubmitReports, false},
 		{alliance.RoleSecretariat, alliance.PermViewAllCountries, true},
+		{alliance.RoleSecretariat, alliance.PermEditTargets, true},
+		{alliance.RoleAdmin, alliance.PermEditTargets, false},
+		{alliance.RoleAnalyst, alliance.PermEditTargets, false},
 		{alliance.Role("nobody"), alliance.PermViewOwnOrg, false},
 	}
 	for _, tt := range tests {

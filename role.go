@@ -55,6 +55,7 @@ const (
 	PermSupervise        Permission = "items:supervise"   // decide disputed assessments of one's organisation
 	PermViewSeries       Permission = "series:view"       // see victim-identification series (notes: police only)
 	PermManageSeries     Permission = "series:manage"     // create series, change their status, link items by hand
+	PermEditTargets      Permission = "targets:edit"      // edit the alliance's targets and goals (a new version)
 )
 
 // permissions is the role × permission table. Keep it the only source of truth:
@@ -74,7 +75,7 @@ var permissions = map[Role][]Permission{
 		PermManageBanks, PermMatch, PermViewSeries, PermManageSeries,
 	},
 	RoleSecretariat: {
-		PermViewOwnOrg, PermViewOrganisation, PermCreateToken, PermViewAllCountries, PermViewSeries,
+		PermViewOwnOrg, PermViewOrganisation, PermCreateToken, PermViewAllCountries, PermViewSeries, PermEditTargets,
 	},
 	RoleAuditor: {
 		PermViewOwnOrg, PermViewOrganisation, PermViewAudit, PermVerifyAudit,

@@ -195,7 +195,9 @@ type UpdateRequest struct {
 	At       time.Time
 }
 
-// GoalByCode returns a goal of the declaration's targets.
+// GoalByCode returns a goal of the declaration's built-in targets
+// (version 0). The targets in force are the secretariat's latest
+// TargetSet, which internal/app reads; use its Goal method.
 func GoalByCode(code string) (Goal, bool) {
 	for _, t := range DeclarationTargets {
 		for _, g := range t.Goals {

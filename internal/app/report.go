@@ -30,6 +30,9 @@ type CountryReport struct {
 	// HasData is false when nothing was recorded for the country in the
 	// period: no indicator above zero and no progress update.
 	HasData bool `json:"has_data"`
+	// TargetsVersion is the label of the version of the targets the
+	// report follows: those in force when it was generated.
+	TargetsVersion string `json:"targets_version"`
 }
 
 // ReportTarget is one policy target in a report.
@@ -133,10 +136,18 @@ func (a *App) CountryReport(ctx context.Context, cc, period string) (CountryRepo
 	if err != nil {
 		return CountryReport{}, err
 	}
-	return buildReport(ind, cs, rqs), nil
+	set, err := a.TargetSet(ctx)
+	if err != nil {
+		return CountryReport{}, err
+	}
+	out := buildReport(ind, set.Targets, cs, rqs)
+	out.TargetsVersion = set.Label
+	return out, nil
 }
 
-func buildReport(ind CountryIndicators, cs []alliance.Commitment, rqs []alliance.UpdateRequest) CountryReport {
+// buildReport builds the report of the targets given (the version in
+// force) from a country's indicators, commitments and update requests.
+func buildReport(ind CountryIndicators, targets []alliance.Target, cs []alliance.Commitment, rqs []alliance.UpdateRequest) CountryReport {
 	out := CountryReport{Country: ind.Country, Name: alliance.CountryName(ind.Country), Period: ind.Period.Label,
 		Previous: ind.Period.Previous().Label, Targets: []ReportTarget{}, Requests: []ReportRequest{}}
 	values := map[string][2]*float64{}
@@ -147,7 +158,7 @@ func buildReport(ind CountryIndicators, cs []alliance.Commitment, rqs []alliance
 		}
 	}
 	yearly := !strings.Contains(ind.Period.Label, "-Q")
-	for _, t := range alliance.DeclarationTargets {
+	for _, t := range targets {
 		rt := ReportTarget{Number: t.Number, Title: t.Title, Goals: []ReportGoal{}}
 		for _, g := range t.Goals {
 			rg := ReportGoal{Code: g.Code, Text: g.Text, Indicators: []ReportIndicator{}}

@@ -36,7 +36,7 @@ func TestReportGrowthGoal(t *testing.T) {
 		goal        float64
 		met         bool
 	}{{11, 10, 11, true}, {10, 10, 11, false}, {4, 3, 4, true}} {
-		ri := find(buildReport(CountryIndicators{Country: "SE", Period: year, Values: values(tc.now), Previous: values(tc.before)}, nil, nil))
+		ri := find(buildReport(CountryIndicators{Country: "SE", Period: year, Values: values(tc.now), Previous: values(tc.before)}, alliance.DeclarationTargets, nil, nil))
 		if ri.GoalValue == nil || *ri.GoalValue != tc.goal || ri.GoalMet == nil || *ri.GoalMet != tc.met {
 			t.Errorf("%v after %v: goal %v met %v, want %v %v", tc.now, tc.before, ri.GoalValue, ri.GoalMet, tc.goal, tc.met)
 		}
@@ -45,10 +45,10 @@ func TestReportGrowthGoal(t *testing.T) {
 		}
 	}
 	q, _ := alliance.ParsePeriod("2026-Q2")
-	if ri := find(buildReport(CountryIndicators{Country: "SE", Period: q, Values: values(5), Previous: values(4)}, nil, nil)); ri.GoalValue != nil {
+	if ri := find(buildReport(CountryIndicators{Country: "SE", Period: q, Values: values(5), Previous: values(4)}, alliance.DeclarationTargets, nil, nil)); ri.GoalValue != nil {
 		t.Errorf("a quarter has no yearly goal: %v", *ri.GoalValue)
 	}
-	if ri := find(buildReport(CountryIndicators{Country: "SE", Period: year, Values: values(2), Previous: values(0)}, nil, nil)); ri.GoalValue != nil || ri.Change != nil {
+	if ri := find(buildReport(CountryIndicators{Country: "SE", Period: year, Values: values(2), Previous: values(0)}, alliance.DeclarationTargets, nil, nil)); ri.GoalValue != nil || ri.Change != nil {
 		t.Errorf("growth from zero is not a percentage: %+v", ri)
 	}
 }

@@ -96,9 +96,6 @@ func (a *App) PutCommitment(ctx context.Context, cc string, in CommitmentInput) 
 	if err != nil {
 		return alliance.Commitment{}, err
 	}
-	if _, ok := alliance.GoalByCode(in.Goal); !ok {
-		return alliance.Commitment{}, alliance.FieldErrorf("goal", "Unknown goal %q; the goals are 1.1, 2.1, 2.2, 3.1, 3.2, 4.1, 4.2.", in.Goal)
-	}
 	if err := checkText("baseline", in.Baseline, maxReportText); err != nil {
 		return alliance.Commitment{}, err
 	}
@@ -111,6 +108,9 @@ func (a *App) PutCommitment(ctx context.Context, cc string, in CommitmentInput) 
 	c := alliance.Commitment{Country: cc, Goal: in.Goal, Baseline: strings.TrimSpace(in.Baseline), BaselineDate: in.BaselineDate,
 		UpdatedBy: actor.Label()}
 	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := checkGoal(ctx, tx, in.Goal); err != nil {
+			return err
+		}
 		if err := countryAccess(ctx, tx, cc, true); err != nil {
 			return err
 		}
@@ -209,9 +209,6 @@ func (a *App) AddProgress(ctx context.Context, cc string, in ProgressInput) (all
 	if err != nil {
 		return alliance.ProgressUpdate{}, err
 	}
-	if _, ok := alliance.GoalByCode(in.Goal); !ok {
-		return alliance.ProgressUpdate{}, alliance.FieldErrorf("goal", "Unknown goal %q.", in.Goal)
-	}
 	p, err := alliance.ParsePeriod(in.Period)
 	if err != nil {
 		return alliance.ProgressUpdate{}, err
@@ -250,6 +247,9 @@ func (a *App) AddProgress(ctx context.Context, cc string, in ProgressInput) (all
 		pu.Evidence = []string{}
 	}
 	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := checkGoal(ctx, tx, in.Goal); err != nil {
+			return err
+		}
 		if err := countryAccess(ctx, tx, cc, true); err != nil {
 			return err
 		}

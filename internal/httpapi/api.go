@@ -66,6 +66,8 @@ var routes = []route{
 	{"POST /api/v1/alerts/{id}/read", (*api).readAlert},
 	{"GET /api/v1/stats/series", (*api).getSeriesStats},
 	{"GET /api/v1/targets", (*api).getTargets},
+	{"PUT /api/v1/targets", (*api).putTargets},
+	{"GET /api/v1/targets/versions", (*api).getTargetVersions},
 	{"GET /api/v1/indicators", (*api).getIndicators},
 	{"GET /api/v1/countries/{cc}/commitments", (*api).getCommitments},
 	{"PUT /api/v1/countries/{cc}/commitments", (*api).putCommitment},

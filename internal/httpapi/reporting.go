@@ -10,47 +10,6 @@ import (
 	"alliance/internal/app"
 )
 
-// getTargets answers GET /api/v1/targets: the four policy targets of the
-// 2012 declaration, their goals and the indicators that show progress.
-func (h *api) getTargets(w http.ResponseWriter, r *http.Request) error {
-	if alliance.ActorFromContext(r.Context()).Anonymous() {
-		return alliance.Errorf(alliance.EUNAUTHORIZED, "Authentication required.")
-	}
-	type goal struct {
-		Code       string   `json:"code"`
-		Text       string   `json:"text"`
-		Indicators []string `json:"indicators"`
-	}
-	type target struct {
-		Number int    `json:"number"`
-		Title  string `json:"title"`
-		Goals  []goal `json:"goals"`
-	}
-	type indicator struct {
-		Key        string `json:"key"`
-		Name       string `json:"name"`
-		Definition string `json:"definition"`
-		Unit       string `json:"unit"`
-		Manual     bool   `json:"manual"`
-	}
-	out := struct {
-		Version    string      `json:"version"`
-		Targets    []target    `json:"targets"`
-		Indicators []indicator `json:"indicators"`
-	}{Version: alliance.TargetsVersion}
-	for _, t := range alliance.DeclarationTargets {
-		tj := target{Number: t.Number, Title: t.Title}
-		for _, g := range t.Goals {
-			tj.Goals = append(tj.Goals, goal{Code: g.Code, Text: g.Text, Indicators: append([]string{}, g.Indicators...)})
-		}
-		out.Targets = append(out.Targets, tj)
-	}
-	for _, d := range alliance.Indicators {
-		out.Indicators = append(out.Indicators, indicator{d.Key, d.Name, d.Definition, d.Unit, d.Manual})
-	}
-	return WriteJSON(w, http.StatusOK, out)
-}
-
 // getIndicators answers GET /api/v1/indicators?country=&period=: the
 // country's indicators, each with its definition, and the previous
 // period's values.
