@@ -152,6 +152,8 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 			fmt.Fprintf(w, "\nFederation: this node is %s, key %s.\nPeer it with another node (alliance peer add --url … --key … --country …)\n"+
 				"to share banks: the other node's pull job replicates them into a mirror bank.\n", id.NodeID, federation.EncodePublicKey(id.Public()))
 		}
+		fmt.Fprintf(w, "\nReporting: every member has synthetic commitments, awareness actions and capability levels. The\n"+
+			"secretariat sees the map and charts on %s/reporting; SE's users edit SE's at %s/reporting/SE/edit.\n", url, url)
 		fmt.Fprintf(w, "\nDatabase: %s. Stop with Ctrl-C.\n", cfg.DB)
 		w.Flush()
 	}})
@@ -169,7 +171,10 @@ func seedDemo(ctx context.Context, a *app.App) error {
 			return err
 		}
 	}
-	return seedDemoBank(ctx, a)
+	if err := seedDemoBank(ctx, a); err != nil {
+		return err
+	}
+	return seedDemoReporting(ctx, a, time.Now())
 }
 
 // demoHostList names the hosts of the demo reports: reserved names (RFC

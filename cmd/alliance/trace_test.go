@@ -237,6 +237,7 @@ func TestDemoIntake(t *testing.T) {
 	if !strings.Contains(node.logs.String(), "Federation: this node is node-") {
 		t.Errorf("the demo banner does not show the node's identity")
 	}
+	testDemoReport(t, c, items, append(slices.Clone(demoReports), demoMediaReports(site[1], uint16(sitePort))...))
 	testDemoMedia(t, c, site[1])
 	testDemoSeries(t, env, node.base, site[1])
 	testDemoTakedown(t, c, site[1])

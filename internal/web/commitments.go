@@ -91,7 +91,11 @@ func (h *handler) loadCommitments(r *http.Request, cc string) (commitmentsData, 
 	}
 	d.CapErrors = map[string]string{}
 	year := currentPeriod(time.Now())
-	for _, t := range alliance.DeclarationTargets {
+	targets, err := h.app.TargetSet(ctx)
+	if err != nil {
+		return commitmentsData{}, err
+	}
+	for _, t := range targets.Targets {
 		for _, g := range t.Goals {
 			ge := goalEdit{Target: t.Number, TargetText: t.Title, Code: g.Code, Text: g.Text,
 				Commitment: commitmentForm{NewStatus: "planned", Errors: map[string]string{}},
@@ -147,11 +151,25 @@ func (h *handler) commitments(w http.ResponseWriter, r *http.Request) {
 func (h *handler) commitmentPost(w http.ResponseWriter, r *http.Request) (cc, goal string, ok bool) {
 	cc, ok = pathCountry(r)
 	goal = r.PathValue("goal")
-	if _, known := alliance.GoalByCode(goal); !ok || !known {
+	if !ok {
 		h.notFound(w, r)
 		return "", "", false
 	}
-	return cc, goal, h.reportingPost(w, r)
+	// The goals are those of the targets in force, which the secretariat
+	// edits; reading them needs a signed-in user.
+	if !h.reportingPost(w, r) {
+		return "", "", false
+	}
+	targets, err := h.app.TargetSet(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return "", "", false
+	}
+	if _, known := targets.Goal(goal); !known {
+		h.notFound(w, r)
+		return "", "", false
+	}
+	return cc, goal, true
 }
 
 // saveCommitment records a goal's baseline, action statuses and new action.

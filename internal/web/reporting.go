@@ -51,7 +51,9 @@ func indicatorText(tr *translator, unit string, v *float64) string {
 	case "share":
 		return percentText(tr, *v)
 	}
-	return strconv.FormatFloat(*v, 'f', -1, 64)
+	// Counts are whole; a scale's step boundaries between them get one
+	// decimal, not float noise.
+	return strconv.FormatFloat(math.Round(*v*10)/10, 'f', -1, 64)
 }
 
 // changeText writes a relative change as a signed percentage, "–" without one.
