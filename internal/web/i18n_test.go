@@ -95,7 +95,7 @@ func TestMessagesExist(t *testing.T) {
 		"NavReporting", "DashboardTitle", "CountryReportTitle", "CommitmentsTitle",
 		"DashboardMapTitle", "DashboardMapDesc", "DashboardChartTitle", "DashboardChartDesc",
 		"DashboardTimeTitle", "DashboardTimeDesc", "DashboardGoalTitle", "DashboardGoalDesc",
-		"DashboardBarIdentified", "DashboardBarGoal", "GoalMet", "GoalNotMet",
+		"DashboardBarIdentified", "DashboardBarGoal", "GoalMet", "GoalNotMet", "TargetsTitle",
 	} {
 		used[id] = true
 	}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -184,5 +185,71 @@ func TestReportingPages(t *testing.T) {
 			wantContains(t, c.get("/reporting/SE/edit").Body, "Please report.")
 			wantStatus(t, s.get("/reporting/XX"), http.StatusNotFound)
 		})
+	})
+}
+
+// TestTargetsPage has the secretariat save a new version of the targets
+// through the form, with a changed goal and a new one, and a country user
+// read them.
+func TestTargetsPage(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, true)
+		sec := e.addUser("secretariat@alliance.example", alliance.SecretariatCode, alliance.RoleSecretariat)
+		se := e.addUser("analyst@se-hotline.example", "SE-HOTLINE", alliance.RoleAnalyst)
+		s := e.client()
+		s.login(sec.Email)
+		page := s.get("/reporting/targets")
+		wantStatus(t, page, http.StatusOK)
+		wantContains(t, page.Body, `id="targets-form"`, "declaration-2012-12", `name="g3_1_text"`, `name="g3_2_code"`)
+		tok := formToken(t, page.Body, "/reporting/targets")
+		// The form as the browser sends it: every field of the page.
+		form := url.Values{"csrf": {tok}}
+		for i, tg := range alliance.DeclarationTargets {
+			form.Set(fmt.Sprintf("t%d_title", i), tg.Title)
+			for j, g := range tg.Goals {
+				f := fmt.Sprintf("g%d_%d", i, j)
+				form.Set(f+"_code", g.Code)
+				form.Set(f+"_text", g.Text)
+				form[f+"_ind"] = g.Indicators
+			}
+		}
+		form.Set("g3_1_text", "Increase the speed of notice and takedown, measured every quarter.")
+		form.Set("g3_2_code", "4.3")
+		form.Set("g3_2_text", "Share removal figures with the hosting industry.")
+		form["g3_2_ind"] = []string{"items_removed"}
+
+		res := s.post("/reporting/targets", form)
+		wantStatus(t, res, http.StatusBadRequest)
+		wantContains(t, res.Body, `id="targets-note-error"`, "measured every quarter")
+
+		form.Set("note", "Quarterly measurement agreed.")
+		bad := url.Values{}
+		for k, v := range form {
+			bad[k] = v
+		}
+		bad.Set("g0_0_text", "")
+		res = s.post("/reporting/targets", bad)
+		wantStatus(t, res, http.StatusBadRequest)
+		if !strings.Contains(res.Body, `class="field-error"`) {
+			t.Errorf("an emptied goal is not flagged:\n%s", res.Body)
+		}
+
+		res = s.post("/reporting/targets", form)
+		wantStatus(t, res, http.StatusSeeOther)
+		page = s.get(res.Header.Get("Location"))
+		wantContains(t, page.Body, `id="notice-saved"`, "declaration-2012-12-rev1", "measured every quarter", "Quarterly measurement agreed.",
+			`name="g3_2_code" type="text" value="4.3"`)
+
+		c := e.client()
+		c.login(se.Email)
+		page = c.get("/reporting/targets")
+		wantStatus(t, page, http.StatusOK)
+		if strings.Contains(page.Body, `id="targets-form"`) {
+			t.Error("a country user is offered the targets form")
+		}
+		wantContains(t, page.Body, "Goal 4.3", "Share removal figures")
+		wantContains(t, c.get("/reporting/SE").Body, "Goal 4.3", "declaration-2012-12-rev1")
+		ctok := formToken(t, c.get("/reporting/SE/edit").Body, "/goals/4.3")
+		wantStatus(t, c.post("/reporting/targets", url.Values{"csrf": {ctok}, "note": {"x"}}), http.StatusForbidden)
 	})
 }

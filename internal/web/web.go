@@ -44,7 +44,7 @@ type Options struct {
 func DefaultOptions() Options { return Options{SecureCookies: true} }
 
 // pageNames are the page templates, each rendered inside templates/base.html.
-var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats", "series", "seriesview", "alerts", "dashboard", "countryreport", "commitments"}
+var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats", "series", "seriesview", "alerts", "dashboard", "countryreport", "commitments", "targets"}
 
 // pageParts are the shared templates a page uses besides the layout.
 var pageParts = map[string][]string{"series": {"seriesform"}, "seriesview": {"seriesform"}, "stats": {"chart"}, "dashboard": {"chart"}}
@@ -113,6 +113,8 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 	pages.HandleFunc("POST /items/{id}/series", h.linkSeries)
 	pages.HandleFunc("POST /items/{id}/series/unlink", h.unlinkSeries)
 	pages.HandleFunc("GET /reporting", h.dashboard)
+	pages.HandleFunc("GET /reporting/targets", h.targets)
+	pages.HandleFunc("POST /reporting/targets", h.saveTargets)
 	pages.HandleFunc("GET /reporting/{cc}", h.countryReport)
 	pages.HandleFunc("GET /reporting/{cc}/report.csv", h.reportExport("csv"))
 	pages.HandleFunc("GET /reporting/{cc}/report.json", h.reportExport("json"))
