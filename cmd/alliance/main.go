@@ -70,6 +70,7 @@ func commands() []command {
 		{"match", "match hashes or files against a bank file, offline", (*Main).match},
 		{"bank", "manage hash banks: bank create, share, import, export, list", (*Main).bank},
 		{"contact", "manage where takedown notices go: contact add, list", (*Main).contact},
+		{"reporter", "answer a reporter's data request: reporter export, erase", (*Main).reporter},
 		{"node", "print this node's id and public key (made at first use)", (*Main).node},
 		{"peer", "manage the nodes this one exchanges with: peer add, list", (*Main).peer},
 	}

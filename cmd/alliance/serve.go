@@ -41,7 +41,7 @@ func migrateAll(ctx context.Context, db *store.DB) error {
 var serveFlags = []string{"db", "addr", "home-org", "log-format", "log-level", "secure-cookies", "jobs",
 	"fetch-user-agent", "allow-private-fetch", "fetch-media-per-page", "smtp-addr", "smtp-user", "smtp-starttls",
 	"notice-from", "notice-contact", "police-grace", "recheck-interval", "renotice-interval", "escalate-after",
-	"capabilities-file"}
+	"capabilities-file", "contact-retention"}
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := m.flagSet("serve", "serve [--db DSN] [--addr HOST:PORT] [--home-org CODE] [flags]")
@@ -158,7 +158,7 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 		return err
 	}
 	opts := app.Options{Capabilities: caps, DB: db, Logger: log, HomeOrg: cfg.HomeOrg, Tracer: n.tracer, UserReportLimit: n.userReportLimit,
-		PoliceGrace: time.Duration(cfg.PoliceGrace), Takedown: n.takedown,
+		PoliceGrace: time.Duration(cfg.PoliceGrace), Takedown: n.takedown, ContactRetention: time.Duration(cfg.ContactRetention),
 		// Peers are recorded by the operator; their addresses are trusted
 		// as configured (a lab's peers may well be on a private network).
 		PeerHTTP: &http.Client{Timeout: 2 * time.Minute}}

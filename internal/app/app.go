@@ -53,6 +53,10 @@ type Options struct {
 	// UserReportLimit limits reports per API token, or per user for web
 	// sessions; DefaultUserReportLimit when zero.
 	UserReportLimit RateLimit
+	// ContactRetention is how long a reporter's contact e-mail is kept
+	// before housekeeping purges it; alliance.ContactRetention when zero.
+	// It applies to reports received from then on.
+	ContactRetention time.Duration
 	// Capabilities are the national capabilities countries assess their
 	// maturity in; alliance.MNRCapabilities when empty.
 	Capabilities []alliance.Capability
@@ -87,6 +91,7 @@ type App struct {
 	pullInterval     time.Duration
 	imports          bankImports // background bank imports (bank_import.go)
 	capabilities     []alliance.Capability
+	contactRetention time.Duration
 }
 
 // New returns an App over an open, migrated database.
@@ -148,9 +153,16 @@ func New(opts Options) *App {
 	if len(a.capabilities) == 0 {
 		a.capabilities = alliance.MNRCapabilities
 	}
+	a.contactRetention = opts.ContactRetention
+	if a.contactRetention <= 0 {
+		a.contactRetention = alliance.ContactRetention
+	}
 	a.matcher = newMatcher(opts.DB, a.log)
 	return a
 }
+
+// ContactRetention is how long reporters' contact e-mails are kept.
+func (a *App) ContactRetention() time.Duration { return a.contactRetention }
 
 // HomeOrg returns the code of the organisation that runs this node.
 func (a *App) HomeOrg() string { return a.homeOrg }

@@ -193,7 +193,7 @@ func (a *App) writeReports(ctx context.Context, batch []*submission) error {
 			}
 			taken[ref] = true
 			s.report.Reference = ref
-			reports[i] = store.NewReport{Report: &s.report}
+			reports[i] = store.NewReport{Report: &s.report, ContactRetention: a.contactRetention}
 			if s.key != "" {
 				reports[i].Key = &store.IdempotencyKey{Scope: s.scope, Key: s.key, RequestHash: s.hash}
 			}

@@ -35,6 +35,7 @@ type Config struct {
 	NoticeFrom       string   `json:"notice_from"`   // From of e-mail notices
 	NoticeContact    string   `json:"notice_contact"`
 	PoliceGrace      Duration `json:"police_grace"`
+	ContactRetention Duration `json:"contact_retention"` // how long reporters' contact e-mails are kept
 	RecheckInterval  Duration `json:"recheck_interval"`
 	RenoticeInterval Duration `json:"renotice_interval"`
 	EscalateAfter    Duration `json:"escalate_after"`
@@ -88,6 +89,7 @@ func Default() Config {
 		SMTPStartTLS:      "opportunistic",
 		NoticeFrom:        "notices@alliance.invalid",
 		PoliceGrace:       Duration(time.Hour),
+		ContactRetention:  Duration(90 * 24 * time.Hour), // alliance.ContactRetention
 		RecheckInterval:   Duration(6 * time.Hour),
 		RenoticeInterval:  Duration(24 * time.Hour),
 		EscalateAfter:     Duration(72 * time.Hour),
@@ -161,6 +163,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	}
 	durations := map[string]*Duration{
 		"ALLIANCE_POLICE_GRACE":      &c.PoliceGrace,
+		"ALLIANCE_CONTACT_RETENTION": &c.ContactRetention,
 		"ALLIANCE_RECHECK_INTERVAL":  &c.RecheckInterval,
 		"ALLIANCE_RENOTICE_INTERVAL": &c.RenoticeInterval,
 		"ALLIANCE_ESCALATE_AFTER":    &c.EscalateAfter,
@@ -219,6 +222,8 @@ func (c *Config) Flags(fs *flag.FlagSet, which ...string) {
 			fs.StringVar(&c.NoticeFrom, "notice-from", c.NoticeFrom, "From address of e-mail notices (env ALLIANCE_NOTICE_FROM)")
 		case "notice-contact":
 			fs.StringVar(&c.NoticeContact, "notice-contact", c.NoticeContact, "where hosts can reply, quoted in notices (env ALLIANCE_NOTICE_CONTACT)")
+		case "contact-retention":
+			fs.Var(&c.ContactRetention, "contact-retention", "how long reporters' contact e-mails are kept before they are purged (e.g. 2160h for 90 days)")
 		case "police-grace":
 			fs.Var(&c.PoliceGrace, "police-grace", "how long notified police have to place a hold before notices go out")
 		case "recheck-interval":
@@ -260,7 +265,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("smtp-starttls: %q is not never, opportunistic or required", c.SMTPStartTLS))
 	}
 	for name, d := range map[string]Duration{"police-grace": c.PoliceGrace, "recheck-interval": c.RecheckInterval,
-		"renotice-interval": c.RenoticeInterval, "escalate-after": c.EscalateAfter} {
+		"renotice-interval": c.RenoticeInterval, "escalate-after": c.EscalateAfter, "contact-retention": c.ContactRetention} {
 		// Seconds are allowed for labs and end-to-end tests.
 		if d < Duration(time.Second) || d > Duration(365*24*time.Hour) {
 			errs = append(errs, fmt.Errorf("%s: %s is not between 1s and 8760h", name, time.Duration(d)))

@@ -24,6 +24,9 @@ type NewReport struct {
 	// Key, when set, needs Scope, Key and RequestHash; CreateReports sets
 	// its ReportID and stores it with the report.
 	Key *IdempotencyKey
+	// ContactRetention is how long the reporter's contact is kept;
+	// alliance.ContactRetention when zero.
+	ContactRetention time.Duration
 }
 
 // CreateReports inserts reports with their items, reporter contacts and
@@ -83,7 +86,6 @@ func (tx *Tx) CreateReports(ctx context.Context, reports []NewReport) error {
 // idempotency keys, parents first.
 func reportInserts(d Dialect, reports []NewReport, now time.Time) []insert {
 	ts := d.timeArg(now)
-	purge := d.timeArg(now.Add(alliance.ContactRetention))
 	rs := insert{head: `INSERT INTO reports (id, reference, org_id, source, category, description, submitted_by, received_at)`, cols: 8}
 	cs := insert{head: `INSERT INTO report_contacts (report_id, email, purge_after)`, cols: 3}
 	is := insert{head: `INSERT INTO items (id, report_id, org_id, url, canonical_url, host, registrable_domain,
@@ -94,7 +96,11 @@ func reportInserts(d Dialect, reports []NewReport, now time.Time) []insert {
 		rs.args = append(rs.args, r.ID, r.Reference, r.OrgID, string(r.Source), string(r.Category), r.Description,
 			r.SubmittedBy, ts)
 		if r.ReporterEmail != "" {
-			cs.args = append(cs.args, r.ID, r.ReporterEmail, purge)
+			keep := nr.ContactRetention
+			if keep <= 0 {
+				keep = alliance.ContactRetention
+			}
+			cs.args = append(cs.args, r.ID, r.ReporterEmail, d.timeArg(now.Add(keep)))
 		}
 		for _, it := range r.Items {
 			var dup, due any
@@ -373,4 +379,74 @@ func (tx *Tx) PurgeContacts(ctx context.Context) (int64, error) {
 		return 0, wrapErr(err, "purge report contacts", errMsgs{})
 	}
 	return n, nil
+}
+
+// ContactReport is a report given with a reporter's contact e-mail: what
+// the node holds about that e-mail.
+type ContactReport struct {
+	ReportID    int64
+	Reference   string
+	OrgCode     string
+	Source      string
+	Category    string
+	Description string
+	ReceivedAt  time.Time
+	PurgeAfter  time.Time
+	URLs        []string
+}
+
+// ReportsByContact returns the reports whose contact is email (compared
+// without case), oldest first, with their URLs.
+func (tx *Tx) ReportsByContact(ctx context.Context, email string) ([]ContactReport, error) {
+	const op = "reports by contact"
+	rows, err := tx.query(ctx, `SELECT r.id, r.reference, o.code, r.source, r.category, r.description, r.received_at, c.purge_after
+		FROM report_contacts c JOIN reports r ON r.id = c.report_id JOIN organisations o ON o.id = r.org_id
+		WHERE lower(c.email) = lower($1) ORDER BY r.id`, email)
+	if err != nil {
+		return nil, wrapErr(err, op, errMsgs{})
+	}
+	var out []ContactReport
+	for rows.Next() {
+		var c ContactReport
+		if err := rows.Scan(&c.ReportID, &c.Reference, &c.OrgCode, &c.Source, &c.Category, &c.Description,
+			scanTime(&c.ReceivedAt), scanTime(&c.PurgeAfter)); err != nil {
+			rows.Close()
+			return nil, wrapErr(err, op, errMsgs{})
+		}
+		out = append(out, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(err, op, errMsgs{})
+	}
+	for i := range out {
+		urls, err := tx.query(ctx, `SELECT url FROM items WHERE report_id = $1 ORDER BY id`, out[i].ReportID)
+		if err != nil {
+			return nil, wrapErr(err, op, errMsgs{})
+		}
+		for urls.Next() {
+			var u string
+			if err := urls.Scan(&u); err != nil {
+				urls.Close()
+				return nil, wrapErr(err, op, errMsgs{})
+			}
+			out[i].URLs = append(out[i].URLs, u)
+		}
+		urls.Close()
+		if err := urls.Err(); err != nil {
+			return nil, wrapErr(err, op, errMsgs{})
+		}
+	}
+	return out, nil
+}
+
+// EraseContact deletes a reporter's contact e-mail (compared without
+// case) from every report, and returns how many it was on.
+func (tx *Tx) EraseContact(ctx context.Context, email string) (int64, error) {
+	res, err := tx.exec(ctx, `DELETE FROM report_contacts WHERE lower(email) = lower($1)`, email)
+	if err != nil {
+		return 0, wrapErr(err, "erase contact", errMsgs{})
+	}
+	n, err := res.RowsAffected()
+	return n, wrapErr(err, "erase contact", errMsgs{})
 }

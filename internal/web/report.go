@@ -93,7 +93,7 @@ func (h *handler) renderReport(w http.ResponseWriter, r *http.Request, status in
 		d.Categories = append(d.Categories, categoryOption{Value: string(c), Label: categoryMessage(c), Checked: string(c) == d.Category})
 	}
 	d.MaxURLs, d.MaxText = alliance.MaxReportURLs, alliance.MaxDescriptionLength
-	d.RetentionDays = int(alliance.ContactRetention / (24 * time.Hour))
+	d.RetentionDays = int(h.app.ContactRetention() / (24 * time.Hour))
 	h.render(w, r, status, "report", "ReportTitle", d)
 }
 
@@ -262,7 +262,7 @@ func (h *handler) reportThanks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, http.StatusOK, "thanks", "ThanksTitle", thanksData{
-		Reference: ref, RetentionDays: int(alliance.ContactRetention / (24 * time.Hour)),
+		Reference: ref, RetentionDays: int(h.app.ContactRetention() / (24 * time.Hour)),
 	})
 }
 
