@@ -187,6 +187,9 @@ func (h *api) writeTakedown(w http.ResponseWriter, r *http.Request, id int64) er
 // getLabelScheme answers GET /api/v1/label-scheme: the descriptors an
 // assessment takes.
 func (h *api) getLabelScheme(w http.ResponseWriter, r *http.Request) error {
+	if alliance.ActorFromContext(r.Context()).Anonymous() {
+		return alliance.Errorf(alliance.EUNAUTHORIZED, "Authentication required.")
+	}
 	s := h.app.LabelScheme()
 	type field struct {
 		Name     string   `json:"name"`

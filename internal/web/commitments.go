@@ -316,7 +316,8 @@ func (h *handler) saveCapabilities(w http.ResponseWriter, r *http.Request) {
 		}
 		in = append(in, app.CapabilityInput{Capability: c.Code, Level: n, Note: r.PostFormValue("note_" + c.Code)})
 	}
-	if len(in) > 0 {
+	// Even an empty form goes to the app, which decides who may write.
+	{
 		if _, err := h.app.PutCapabilityAssessments(r.Context(), cc, in); err != nil {
 			status := formStatus(err)
 			if status == 0 {

@@ -85,50 +85,68 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 	}
 
 	pages := http.NewServeMux()
-	pages.HandleFunc("GET /{$}", h.home)
-	pages.HandleFunc("GET /login", h.loginForm)
-	pages.HandleFunc("POST /login", h.login)
-	pages.HandleFunc("POST /logout", h.logout)
-	pages.HandleFunc("GET /countries", h.countries)
-	pages.HandleFunc("GET /report", h.reportForm)
-	pages.HandleFunc("POST /report", h.submitReport)
-	pages.HandleFunc("GET /report/thanks", h.reportThanks)
-	pages.HandleFunc("GET /items", h.items)
-	pages.HandleFunc("GET /items/{id}", h.item)
-	pages.HandleFunc("POST /items/{id}/retrace", h.itemAction("retraced", (*app.App).Retrace))
-	pages.HandleFunc("POST /items/{id}/refetch", h.itemAction("refetched", (*app.App).Refetch))
-	pages.HandleFunc("POST /items/{id}/assess", h.assess)
-	pages.HandleFunc("POST /items/{id}/hold", h.hold)
-	pages.HandleFunc("POST /items/{id}/clear", h.clearHold)
-	pages.HandleFunc("GET /queue", h.queue)
-	pages.HandleFunc("GET /reports/{id}", h.reportPage)
-	pages.HandleFunc("GET /stats/takedown", h.takedownStats)
-	pages.HandleFunc("GET /series", h.seriesList)
-	pages.HandleFunc("POST /series", h.createSeries)
-	pages.HandleFunc("GET /series/{code}", h.seriesPage)
-	pages.HandleFunc("POST /series/{code}/status", h.setSeriesStatus)
-	pages.HandleFunc("POST /series/{code}/edit", h.updateSeries)
-	pages.HandleFunc("GET /alerts", h.alerts)
-	pages.HandleFunc("POST /alerts/{id}/read", h.markAlertRead)
-	pages.HandleFunc("POST /items/{id}/series", h.linkSeries)
-	pages.HandleFunc("POST /items/{id}/series/unlink", h.unlinkSeries)
-	pages.HandleFunc("GET /reporting", h.dashboard)
-	pages.HandleFunc("GET /reporting/targets", h.targets)
-	pages.HandleFunc("POST /reporting/targets", h.saveTargets)
-	pages.HandleFunc("GET /reporting/{cc}", h.countryReport)
-	pages.HandleFunc("GET /reporting/{cc}/report.csv", h.reportExport("csv"))
-	pages.HandleFunc("GET /reporting/{cc}/report.json", h.reportExport("json"))
-	pages.HandleFunc("POST /reporting/{cc}/requests", h.requestUpdate)
-	pages.HandleFunc("GET /reporting/{cc}/edit", h.commitments)
-	pages.HandleFunc("POST /reporting/{cc}/goals/{goal}", h.saveCommitment)
-	pages.HandleFunc("POST /reporting/{cc}/goals/{goal}/progress", h.addProgress)
-	pages.HandleFunc("POST /reporting/{cc}/capabilities", h.saveCapabilities)
-	pages.HandleFunc("/", h.notFound)
+	for _, p := range h.pageRoutes() {
+		pages.HandleFunc(p.pattern, p.handle)
+	}
 
 	root := http.NewServeMux()
 	root.Handle("GET /static/", h.static())
 	root.Handle("/", h.withSession(pages)) // the database is asked only for pages
 	return h.withLanguage(root), nil
+}
+
+// pageRoute is one page of the UI: a net/http ServeMux pattern with method
+// and path, and its handler.
+type pageRoute struct {
+	pattern string
+	handle  http.HandlerFunc
+}
+
+// pageRoutes is the table of every page, which New registers behind the
+// session middleware. Adding a page is one line here plus its row in the
+// access matrix (TestWebAccessMatrix in access_test.go fails without it).
+func (h *handler) pageRoutes() []pageRoute {
+	return []pageRoute{
+		{"GET /{$}", h.home},
+		{"GET /login", h.loginForm},
+		{"POST /login", h.login},
+		{"POST /logout", h.logout},
+		{"GET /countries", h.countries},
+		{"GET /report", h.reportForm},
+		{"POST /report", h.submitReport},
+		{"GET /report/thanks", h.reportThanks},
+		{"GET /items", h.items},
+		{"GET /items/{id}", h.item},
+		{"POST /items/{id}/retrace", h.itemAction("retraced", (*app.App).Retrace)},
+		{"POST /items/{id}/refetch", h.itemAction("refetched", (*app.App).Refetch)},
+		{"POST /items/{id}/assess", h.assess},
+		{"POST /items/{id}/hold", h.hold},
+		{"POST /items/{id}/clear", h.clearHold},
+		{"GET /queue", h.queue},
+		{"GET /reports/{id}", h.reportPage},
+		{"GET /stats/takedown", h.takedownStats},
+		{"GET /series", h.seriesList},
+		{"POST /series", h.createSeries},
+		{"GET /series/{code}", h.seriesPage},
+		{"POST /series/{code}/status", h.setSeriesStatus},
+		{"POST /series/{code}/edit", h.updateSeries},
+		{"GET /alerts", h.alerts},
+		{"POST /alerts/{id}/read", h.markAlertRead},
+		{"POST /items/{id}/series", h.linkSeries},
+		{"POST /items/{id}/series/unlink", h.unlinkSeries},
+		{"GET /reporting", h.dashboard},
+		{"GET /reporting/targets", h.targets},
+		{"POST /reporting/targets", h.saveTargets},
+		{"GET /reporting/{cc}", h.countryReport},
+		{"GET /reporting/{cc}/report.csv", h.reportExport("csv")},
+		{"GET /reporting/{cc}/report.json", h.reportExport("json")},
+		{"POST /reporting/{cc}/requests", h.requestUpdate},
+		{"GET /reporting/{cc}/edit", h.commitments},
+		{"POST /reporting/{cc}/goals/{goal}", h.saveCommitment},
+		{"POST /reporting/{cc}/goals/{goal}/progress", h.addProgress},
+		{"POST /reporting/{cc}/capabilities", h.saveCapabilities},
+		{"/", h.notFound},
+	}
 }
 
 // parseTemplates parses every page with the base layout, once per language
