@@ -103,10 +103,14 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "fetch" {
 		return m.benchFetch(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "soak" {
+		return m.benchSoak(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "intake" {
 		fmt.Fprintf(m.Stderr, "Usage: alliance bench intake [--db DSN] [--clients N] [--duration D] [--reports N] [--json]\n")
 		fmt.Fprintf(m.Stderr, "       alliance %s\n", benchMatchSynopsis)
 		fmt.Fprintf(m.Stderr, "       alliance %s\n", benchFetchSynopsis)
+		fmt.Fprintf(m.Stderr, "       alliance %s\n", benchSoakSynopsis)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 			return errHelp
 		}
@@ -142,89 +146,26 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 
 	res := benchResult{Clients: *clients, CPUs: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Fresh: *dsn == ""}
 	res.Trace.DuringIntake, res.Trace.BatchSize = *during, *traceBatch
-	cfg := config.Default()
-	cfg.DB, cfg.Addr, cfg.LogLevel, cfg.Jobs = *dsn, "127.0.0.1:0", "warn", true
-	if cfg.DB == "" {
-		dir, err := os.MkdirTemp("", "alliance-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		cfg.DB = filepath.Join(dir, "bench.db")
+	gate := &traceGate{}
+	if *during {
+		gate.open(time.Now())
 	}
-	log, err := m.logger(&cfg)
+	bn, err := m.startBenchNode(ctx, *dsn, *force, node{
+		wrapTrace:      gate.wrap,
+		traceBatchSize: *traceBatch,
+	}, nil)
 	if err != nil {
 		return err
 	}
-	db, err := m.openDB(ctx, &cfg, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer bn.close()
+	db, base, tok, runID, done, stop := bn.db, bn.base, bn.token, bn.runID, bn.done, bn.stop
+	runCtx := bn.ctx
 	res.Database = string(db.Dialect())
 	if res.Trace.BatchSize == 0 {
 		res.Trace.BatchSize = jobs.DefaultTraceBatchSize
 		if db.Dialect() == store.SQLite {
 			res.Trace.BatchSize = jobs.DefaultTraceBatchSizeSQLite
 		}
-	}
-	if v, err := db.SchemaVersion(ctx); err != nil {
-		return err
-	} else if v > 0 && !*force {
-		return fmt.Errorf("the %s database is not empty (schema version %d): the bench adds users and reports; give an empty database or --force", db.Dialect(), v)
-	}
-	if err := migrateAll(ctx, db); err != nil {
-		return err
-	}
-
-	// A user of the home hotline with a token, as a platform would have.
-	runID := randomHex(4)
-	a, sctx := systemApp(ctx, db, log, cfg.HomeOrg)
-	email := "bench-" + runID + "@bench.example.org"
-	if _, err := a.AddUser(sctx, app.NewUser{Email: email, Name: "Bench " + runID, OrgCode: cfg.HomeOrg, Role: "analyst"}); err != nil {
-		return fmt.Errorf("bench user: %w", err)
-	}
-	tok, err := a.CreateToken(sctx, email, "bench")
-	if err != nil {
-		return fmt.Errorf("bench token: %w", err)
-	}
-	resolver, err := trace.NewHostsResolver(strings.NewReader(benchHosts), nil)
-	if err != nil {
-		return err
-	}
-	ipdb, err := trace.Default()
-	if err != nil {
-		return err
-	}
-
-	gate := &traceGate{}
-	if *during {
-		gate.open(time.Now())
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	urlc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- m.run(runCtx, &cfg, db, log, node{
-			tracer:         trace.NewTracer(resolver, ipdb),
-			banner:         func(url string) { urlc <- url },
-			wrapTrace:      gate.wrap,
-			traceBatchSize: *traceBatch,
-			// Far above any rate a single machine reaches: the bench
-			// measures the node, not the per-token limit.
-			userReportLimit: app.RateLimit{Events: 1 << 30, Per: time.Second, Burst: 1 << 30},
-		})
-	}()
-	var base string
-	select {
-	case base = <-urlc:
-	case err := <-done:
-		return fmt.Errorf("server stopped before listening: %v", err)
-	}
-	stop := func() error {
-		cancel()
-		return <-done
 	}
 
 	if *cpuProfile != "" {
@@ -240,7 +181,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		}
 	}
 	before := db.SQL().Stats()
-	load := driveIntake(runCtx, base, tok.Secret, runID, *clients, *duration, *reports)
+	load := driveIntake(runCtx, base, tok, runID, *clients, *duration, *reports)
 	after := db.SQL().Stats()
 	res.Pool.MaxOpen = after.MaxOpenConnections
 	res.Pool.Waits = after.WaitCount - before.WaitCount
@@ -282,7 +223,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		}
 	}
 	if res.Trace.Items >= int64(load.created) {
-		res.Trace.AllRouted, err = noneWaiting(runCtx, base, tok.Secret)
+		res.Trace.AllRouted, err = noneWaiting(runCtx, base, tok)
 		if err != nil {
 			stop()
 			return fmt.Errorf("check items: %w", err)
@@ -308,6 +249,127 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		return fmt.Errorf("not every item was traced and routed within --trace-timeout %v", *traceWait)
 	}
 	return nil
+}
+
+// benchNode is a node a bench runs in-process on loopback, over a fresh
+// temporary SQLite database or an empty one given, with a user of the home
+// hotline and an API token of theirs, as a platform would have.
+type benchNode struct {
+	ctx     context.Context // cancelled when the node stops
+	db      *store.DB
+	base    string // http://127.0.0.1:PORT
+	token   string
+	runID   string // random, to keep this run's URLs apart from others'
+	done    <-chan error
+	cancel  context.CancelFunc
+	stopped bool
+	cleanup func() // closes the database, removes a temporary one
+}
+
+// stop stops the node and returns how it ended.
+func (b *benchNode) stop() error {
+	if b.stopped {
+		return nil
+	}
+	b.stopped = true
+	b.cancel()
+	return <-b.done
+}
+
+// close stops the node if it runs and cleans up after it.
+func (b *benchNode) close() {
+	if !b.stopped {
+		b.stopped = true
+		b.cancel()
+		select {
+		case <-b.done:
+		case <-time.After(30 * time.Second):
+		}
+	}
+	b.cleanup()
+}
+
+// startBenchNode starts a node for a bench on dsn ("" for a temporary
+// SQLite file; another database must be empty unless force). n's tracer and
+// banner are set here; the per-token report limit is lifted, since a bench
+// measures the node, not the limit. seed, when not nil, adds data as the
+// system before the node starts.
+func (m *Main) startBenchNode(ctx context.Context, dsn string, force bool, n node, seed func(context.Context, *app.App) error) (*benchNode, error) {
+	cfg := config.Default()
+	cfg.DB, cfg.Addr, cfg.LogLevel, cfg.Jobs = dsn, "127.0.0.1:0", "warn", true
+	var cleanup []func()
+	closeAll := func() {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+	}
+	if cfg.DB == "" {
+		dir, err := os.MkdirTemp("", "alliance-bench-")
+		if err != nil {
+			return nil, err
+		}
+		cleanup = append(cleanup, func() { os.RemoveAll(dir) })
+		cfg.DB = filepath.Join(dir, "bench.db")
+	}
+	fail := func(err error) (*benchNode, error) {
+		closeAll()
+		return nil, err
+	}
+	log, err := m.logger(&cfg)
+	if err != nil {
+		return fail(err)
+	}
+	db, err := m.openDB(ctx, &cfg, false)
+	if err != nil {
+		return fail(err)
+	}
+	cleanup = append(cleanup, func() { db.Close() })
+	if v, err := db.SchemaVersion(ctx); err != nil {
+		return fail(err)
+	} else if v > 0 && !force {
+		return fail(fmt.Errorf("the %s database is not empty (schema version %d): the bench adds users and reports; give an empty database or --force", db.Dialect(), v))
+	}
+	if err := migrateAll(ctx, db); err != nil {
+		return fail(err)
+	}
+	runID := randomHex(4)
+	a, sctx := systemApp(ctx, db, log, cfg.HomeOrg)
+	email := "bench-" + runID + "@bench.example.org"
+	if _, err := a.AddUser(sctx, app.NewUser{Email: email, Name: "Bench " + runID, OrgCode: cfg.HomeOrg, Role: "analyst"}); err != nil {
+		return fail(fmt.Errorf("bench user: %w", err))
+	}
+	tok, err := a.CreateToken(sctx, email, "bench")
+	if err != nil {
+		return fail(fmt.Errorf("bench token: %w", err))
+	}
+	if seed != nil {
+		if err := seed(sctx, a); err != nil {
+			return fail(fmt.Errorf("bench data: %w", err))
+		}
+	}
+	resolver, err := trace.NewHostsResolver(strings.NewReader(benchHosts), nil)
+	if err != nil {
+		return fail(err)
+	}
+	ipdb, err := trace.Default()
+	if err != nil {
+		return fail(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	urlc := make(chan string, 1)
+	done := make(chan error, 1)
+	n.tracer = trace.NewTracer(resolver, ipdb)
+	n.banner = func(url string) { urlc <- url }
+	n.userReportLimit = app.RateLimit{Events: 1 << 30, Per: time.Second, Burst: 1 << 30}
+	go func() { done <- m.run(runCtx, &cfg, db, log, n) }()
+	b := &benchNode{ctx: runCtx, db: db, token: tok.Secret, runID: runID, done: done, cancel: cancel, cleanup: closeAll}
+	select {
+	case b.base = <-urlc:
+	case err := <-done:
+		cancel()
+		return fail(fmt.Errorf("server stopped before listening: %v", err))
+	}
+	return b, nil
 }
 
 // printBench prints res for a person, with the goals beside it.
