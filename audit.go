@@ -64,19 +64,50 @@ type AuditVerification struct {
 	OK       bool   // every link and every row hash holds
 	BrokenAt int64  // Seq of the first row that fails; 0 when OK
 	Reason   string // why that row fails
+	HeadSeq  int64  // Seq of the last row when OK
 	HeadHash string // hash of the last row when OK
+}
+
+// AuditCheckpoint pins one row of the chain: row Seq has hash Hash. Because
+// each hash covers the row before it, the pin covers every row up to Seq.
+// Kept outside the database (signed by the node, see `alliance audit
+// checkpoint`), it exposes what the chain alone cannot: rows removed from
+// the end together with the head, or rows before Seq rewritten with every
+// hash after them recomputed.
+type AuditCheckpoint struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// Validate checks the checkpoint's shape: Seq of at least 1 and Hash of 64
+// lower-case hex digits.
+func (cp AuditCheckpoint) Validate() error {
+	if cp.Seq < 1 {
+		return Errorf(EINVALID, "The checkpoint names row %d; rows start at 1.", cp.Seq)
+	}
+	if b, err := hex.DecodeString(cp.Hash); err != nil || len(b) != sha256.Size || hex.EncodeToString(b) != cp.Hash {
+		return Errorf(EINVALID, "The checkpoint hash %.80q is not 64 lower-case hex digits.", cp.Hash)
+	}
+	return nil
 }
 
 // AuditChecker verifies rows one at a time, in Seq order, with constant memory.
 type AuditChecker struct {
 	prevSeq  int64
 	prevHash string
+	pins     []AuditCheckpoint
 	result   AuditVerification
 }
 
 // NewAuditChecker starts a verification at the genesis of the chain.
 func NewAuditChecker() *AuditChecker {
 	return &AuditChecker{prevHash: GenesisHash, result: AuditVerification{OK: true}}
+}
+
+// Pin adds a checkpoint the chain must still hold: row cp.Seq must have
+// hash cp.Hash (checked by Check) and must be reached (checked by Finish).
+func (c *AuditChecker) Pin(cp AuditCheckpoint) {
+	c.pins = append(c.pins, cp)
 }
 
 // Check verifies the next row. It returns false once the chain is broken;
@@ -99,6 +130,14 @@ func (c *AuditChecker) Check(e AuditEvent) bool {
 	case e.ComputeHash() != e.Hash:
 		return fail("row content does not match its hash")
 	}
+	for _, p := range c.pins {
+		if p.Seq == e.Seq && p.Hash != e.Hash {
+			// The row is consistent with the rows before it, so they
+			// were rewritten and the chain recomputed since the
+			// checkpoint (or the checkpoint is of another chain).
+			return fail("row does not match the checkpoint (hash " + p.Hash + "): the chain up to it was rewritten")
+		}
+	}
 	c.prevSeq, c.prevHash = e.Seq, e.Hash
 	return true
 }
@@ -107,7 +146,27 @@ func (c *AuditChecker) Check(e AuditEvent) bool {
 func (c *AuditChecker) Result() AuditVerification {
 	r := c.result
 	if r.OK {
-		r.HeadHash = c.prevHash
+		r.HeadSeq, r.HeadHash = c.prevSeq, c.prevHash
+	}
+	return r
+}
+
+// Finish returns the verification after the last row: like Result, but a
+// pinned row the chain never reached breaks it at that row.
+func (c *AuditChecker) Finish() AuditVerification {
+	r := c.Result()
+	if !r.OK {
+		return r
+	}
+	var missing int64
+	for _, p := range c.pins {
+		if p.Seq > c.prevSeq && (missing == 0 || p.Seq < missing) {
+			missing = p.Seq
+		}
+	}
+	if missing != 0 {
+		r.OK, r.BrokenAt, r.HeadSeq, r.HeadHash = false, missing, 0, ""
+		r.Reason = "checkpointed row missing: the chain ends at row " + strconv.FormatInt(c.prevSeq, 10)
 	}
 	return r
 }

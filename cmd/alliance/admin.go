@@ -137,31 +137,6 @@ func (m *Main) token(ctx context.Context, args []string) error {
 	})
 }
 
-func (m *Main) audit(ctx context.Context, args []string) error {
-	if err := m.verb(args, "verify", "audit verify --db DSN"); err != nil {
-		return err
-	}
-	fs := m.flagSet("audit verify", "audit verify --db DSN")
-	cfg, err := m.loadConfig(fs, args[1:], config.Default(), "db")
-	if err != nil {
-		return err
-	}
-	if err := parse(fs, args[1:], false); err != nil {
-		return err
-	}
-	return m.asSystem(ctx, cfg, func(a *app.App, sctx context.Context) error {
-		v, err := a.VerifyAudit(sctx)
-		if err != nil {
-			return err
-		}
-		if !v.OK {
-			return fmt.Errorf("audit chain broken at row %d: %s (%d rows checked)", v.BrokenAt, v.Reason, v.Rows)
-		}
-		fmt.Fprintf(m.Stdout, "audit chain intact: %d rows, head %s\n", v.Rows, v.HeadHash)
-		return nil
-	})
-}
-
 func roleNames() string {
 	names := make([]string, len(alliance.Roles))
 	for i, r := range alliance.Roles {

@@ -181,8 +181,10 @@ func (tx *Tx) auditQuery(ctx context.Context, op, q string, args ...any) ([]alli
 // PostgreSQL), so appends running meanwhile are not seen and cannot make it
 // fail. Besides each row's link and hash (alliance.AuditChecker), it checks
 // the chain against its head: a missing last row, or a row beyond the head,
-// breaks the chain too.
-func (db *DB) VerifyAudit(ctx context.Context) (alliance.AuditVerification, error) {
+// breaks the chain too. Each checkpoint given pins a row (see
+// alliance.AuditChecker.Pin): a pinned row that is missing or differs
+// breaks the chain at that row.
+func (db *DB) VerifyAudit(ctx context.Context, checkpoints ...alliance.AuditCheckpoint) (alliance.AuditVerification, error) {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.dialect == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
@@ -190,13 +192,13 @@ func (db *DB) VerifyAudit(ctx context.Context) (alliance.AuditVerification, erro
 	var res alliance.AuditVerification
 	err := db.inTx(ctx, opts, func(tx *Tx) error {
 		var err error
-		res, err = tx.verifyAudit(ctx)
+		res, err = tx.verifyAudit(ctx, checkpoints)
 		return err
 	})
 	return res, err
 }
 
-func (tx *Tx) verifyAudit(ctx context.Context) (alliance.AuditVerification, error) {
+func (tx *Tx) verifyAudit(ctx context.Context, checkpoints []alliance.AuditCheckpoint) (alliance.AuditVerification, error) {
 	const op = "verify audit"
 	var (
 		headSeq  int64
@@ -206,6 +208,9 @@ func (tx *Tx) verifyAudit(ctx context.Context) (alliance.AuditVerification, erro
 		return alliance.AuditVerification{}, wrapErr(err, op+": read chain head", errMsgs{})
 	}
 	c := alliance.NewAuditChecker()
+	for _, cp := range checkpoints {
+		c.Pin(cp)
+	}
 	var last int64
 	for {
 		page, err := tx.auditQuery(ctx, op, `SELECT `+auditColumns+` FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
@@ -235,10 +240,10 @@ func (tx *Tx) verifyAudit(ctx context.Context) (alliance.AuditVerification, erro
 	case r.HeadHash != headHash:
 		return broken(r, headSeq, "last row does not match the chain head"), nil
 	}
-	return r, nil
+	return c.Finish(), nil
 }
 
 func broken(r alliance.AuditVerification, seq int64, reason string) alliance.AuditVerification {
-	r.OK, r.BrokenAt, r.Reason, r.HeadHash = false, seq, reason, ""
+	r.OK, r.BrokenAt, r.Reason, r.HeadSeq, r.HeadHash = false, seq, reason, 0, ""
 	return r
 }
