@@ -20,7 +20,7 @@ func TestLayering(t *testing.T) {
 	}
 	env := map[string]string{"ALLIANCE_ADDR": "127.0.0.1:9001", "ALLIANCE_JOBS": "false",
 		"ALLIANCE_FETCH_USER_AGENT": "Alliance SE-HOTLINE node (+mailto:abuse@se-hotline.example.org)",
-		"ALLIANCE_SMTP_PASSWORD":    "secret", "ALLIANCE_ESCALATE_AFTER": "96h"}
+		"ALLIANCE_SMTP_PASSWORD":    "secret", "ALLIANCE_ESCALATE_AFTER": "96h", "ALLIANCE_CONTACT_RETENTION": "720h"}
 	if err := c.LoadEnv(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestLayering(t *testing.T) {
 		FetchUserAgent: "Alliance SE-HOTLINE node (+mailto:abuse@se-hotline.example.org)", AllowPrivateFetch: true, FetchMediaPerPage: 30,
 		SMTPAddr: "mail.example.org:25", SMTPPassword: "secret", SMTPStartTLS: "opportunistic", NoticeFrom: "notices@alliance.invalid",
 		PoliceGrace: Duration(2 * time.Hour), RecheckInterval: Duration(3 * time.Hour), RenoticeInterval: Duration(24 * time.Hour),
-		EscalateAfter: Duration(96 * time.Hour)}
+		EscalateAfter: Duration(96 * time.Hour), ContactRetention: Duration(720 * time.Hour)}
 	if c != want {
 		t.Errorf("got %+v\nwant %+v", c, want)
 	}
