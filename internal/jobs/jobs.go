@@ -165,6 +165,9 @@ type Runner struct {
 	db         *sql.DB
 
 	stopTimeout time.Duration
+	// stopping is closed when Stop begins, so batch jobs end after the
+	// batch in hand (see batchWorker).
+	stopping chan struct{}
 
 	mu      sync.Mutex
 	started bool
@@ -205,6 +208,7 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 		dialect:     dialect,
 		db:          db,
 		stopTimeout: cmp.Or(cfg.StopTimeout, DefaultStopTimeout),
+		stopping:    make(chan struct{}),
 	}
 	river.AddWorker(r.workers, &housekeepingWorker{fn: cfg.Housekeeping, logger: logger})
 	traceLimit := cfg.TraceBatchSize
@@ -219,12 +223,13 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 		return nil, fmt.Errorf("jobs: new: %w", err)
 	}
 	river.AddWorker(r.workers, &batchWorker[TraceBatchArgs]{
-		name:   "trace",
-		fn:     cfg.TraceBatch,
-		limit:  traceLimit,
-		budget: cmp.Or(cfg.TraceBudget, DefaultTraceBudget),
-		items:  traced,
-		logger: logger,
+		name:     "trace",
+		fn:       cfg.TraceBatch,
+		limit:    traceLimit,
+		budget:   cmp.Or(cfg.TraceBudget, DefaultTraceBudget),
+		items:    traced,
+		logger:   logger,
+		stopping: r.stopping,
 	})
 
 	fetched, err := newFetchItems(cfg.Registerer)
@@ -232,12 +237,13 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 		return nil, fmt.Errorf("jobs: new: %w", err)
 	}
 	river.AddWorker(r.workers, &batchWorker[FetchBatchArgs]{
-		name:   "fetch",
-		fn:     cfg.FetchBatch,
-		limit:  cmp.Or(cfg.FetchBatchSize, DefaultFetchBatchSize),
-		budget: cmp.Or(cfg.FetchBudget, DefaultFetchBudget),
-		items:  fetched,
-		logger: logger,
+		name:     "fetch",
+		fn:       cfg.FetchBatch,
+		limit:    cmp.Or(cfg.FetchBatchSize, DefaultFetchBatchSize),
+		budget:   cmp.Or(cfg.FetchBudget, DefaultFetchBudget),
+		items:    fetched,
+		logger:   logger,
+		stopping: r.stopping,
 	})
 
 	takedowns, err := newBatchItems(cfg.Registerer, "alliance_takedown_items_total", "Items moved on by the takedown job (clearances, notices queued, re-checks).")
@@ -245,20 +251,20 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 		return nil, fmt.Errorf("jobs: new: %w", err)
 	}
 	river.AddWorker(r.workers, &batchWorker[TakedownBatchArgs]{name: "takedown", fn: cfg.TakedownBatch,
-		limit: 100, budget: DefaultFetchBudget, items: takedowns, logger: logger})
+		limit: 100, budget: DefaultFetchBudget, items: takedowns, logger: logger, stopping: r.stopping})
 	notices, err := newBatchItems(cfg.Registerer, "alliance_notices_total", "Notice deliveries attempted by the notice job.")
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new: %w", err)
 	}
 	river.AddWorker(r.workers, &batchWorker[NoticeBatchArgs]{name: "notice", fn: cfg.NoticeBatch,
-		limit: 100, budget: DefaultFetchBudget, items: notices, logger: logger})
+		limit: 100, budget: DefaultFetchBudget, items: notices, logger: logger, stopping: r.stopping})
 
 	pulled, err := newBatchItems(cfg.Registerer, "alliance_federation_objects_total", "Feed objects applied from peers by the pull job.")
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new: %w", err)
 	}
 	river.AddWorker(r.workers, &batchWorker[PullBatchArgs]{name: "pull", fn: cfg.PullBatch,
-		limit: 10, budget: DefaultFetchBudget, items: pulled, logger: logger})
+		limit: 10, budget: DefaultFetchBudget, items: pulled, logger: logger, stopping: r.stopping})
 
 	river.AddWorker(r.workers, &bankImportWorker{fn: cfg.BankImport, logger: logger})
 
@@ -415,6 +421,7 @@ func (r *Runner) Stop(ctx context.Context) error {
 		return nil
 	}
 	r.stopped = true
+	close(r.stopping)
 	defer r.closePool()
 	if !r.started {
 		return nil
@@ -533,6 +540,12 @@ var batchKinds = []string{TraceBatchArgs{}.Kind(), FetchBatchArgs{}.Kind(), Take
 // would keep its kind from running until River's rescuer gave up on it
 // (rescueStuckJobsAfter). On PostgreSQL other processes may be working
 // them, and the rescuer decides.
+//
+// For the same reason it ends the leadership a dead process still holds:
+// only River's leader schedules periodic jobs, and a leader that was killed
+// keeps its term until it expires (up to 15 s), so no trace, fetch or
+// notice job would run that long after a restart. (A process that stops
+// cleanly resigns.)
 func (r *Runner) releaseDeadBatches(ctx context.Context) error {
 	if r.dialect != SQLite {
 		return nil
@@ -550,6 +563,9 @@ func (r *Runner) releaseDeadBatches(ctx context.Context) error {
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
 		r.logger.WarnContext(ctx, "jobs: batch jobs left running by a process that stopped were discarded", "jobs", n)
+	}
+	if _, err := r.db.ExecContext(ctx, `DELETE FROM river_leader`); err != nil {
+		return fmt.Errorf("release dead leader: %w", err)
 	}
 	return nil
 }

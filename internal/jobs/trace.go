@@ -60,7 +60,8 @@ func (TraceBatchArgs) InsertOpts() river.InsertOpts {
 }
 
 // batchWorker runs a periodic batch job (trace, fetch): it calls fn while
-// it returns full batches, its budget lasts and its context lives.
+// it returns full batches, its budget lasts, its context lives and the
+// runner is not stopping.
 type batchWorker[T river.JobArgs] struct {
 	river.WorkerDefaults[T]
 	name   string // what the batches do, for logs: "trace", "fetch"
@@ -69,6 +70,11 @@ type batchWorker[T river.JobArgs] struct {
 	budget time.Duration
 	items  prometheus.Counter
 	logger *slog.Logger
+	// stopping is closed when Runner.Stop begins: the job ends after the
+	// batch in hand, recorded, rather than draining a backlog until the
+	// stop timeout cancels it mid-batch (its claimed items would then wait
+	// for their lease). The next process takes up the backlog.
+	stopping <-chan struct{}
 }
 
 // Timeout bounds the job a little beyond its budget.
@@ -99,7 +105,7 @@ func (w *batchWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 				"job_id", job.ID, "items", total, "batches", batches, "duration", time.Since(start), "err", err)
 			return fmt.Errorf("jobs: %s batch: %w", w.name, err)
 		}
-		if n < w.limit || ctx.Err() != nil || time.Since(start) >= w.budget {
+		if n < w.limit || ctx.Err() != nil || time.Since(start) >= w.budget || w.isStopping() {
 			break
 		}
 	}
@@ -108,6 +114,16 @@ func (w *batchWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 			"job_id", job.ID, "items", total, "batches", batches, "duration", time.Since(start))
 	}
 	return nil
+}
+
+// isStopping reports whether the runner has begun to stop.
+func (w *batchWorker[T]) isStopping() bool {
+	select {
+	case <-w.stopping:
+		return true
+	default:
+		return false
+	}
 }
 
 // newTraceItems returns the counter of items traced, registered on reg when
