@@ -249,6 +249,7 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 	if n.banner != nil {
 		n.banner("http://" + addr)
 	}
+	go checkpointWAL(ctx, db, log)
 	serveErr := srv.Serve(ctx, ln)
 	if runner != nil {
 		// Jobs stop after the HTTP server, so requests in flight can still enqueue.
@@ -276,4 +277,35 @@ func checkSchema(ctx context.Context, db *store.DB) error {
 		return fmt.Errorf("database schema is at version %d, this binary needs %d: run 'alliance migrate' (or serve --migrate)", have, want)
 	}
 	return nil
+}
+
+// walCheckpointInterval is how often a SQLite node truncates its
+// write-ahead log.
+const walCheckpointInterval = 30 * time.Second
+
+// checkpointWAL truncates a SQLite node's write-ahead log every
+// walCheckpointInterval until ctx ends, so that it cannot grow without
+// bound under constant load. A busy attempt is normal and retried.
+func checkpointWAL(ctx context.Context, db *store.DB, log *slog.Logger) {
+	if db.Dialect() != store.SQLite {
+		return
+	}
+	t := time.NewTicker(walCheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := db.CheckpointWAL(cctx)
+		cancel()
+		switch {
+		case errors.Is(err, store.ErrWALBusy):
+			log.Debug("wal checkpoint: busy, retried later")
+		case err != nil && ctx.Err() == nil:
+			log.Warn("wal checkpoint", "err", err)
+		}
+	}
 }
