@@ -497,20 +497,7 @@ func (h *handler) reportExport(format string) http.HandlerFunc {
 // reportingPost reads a reporting form's body and checks the session and
 // its token; it answers the request itself and returns false when they fail.
 func (h *handler) reportingPost(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxReportingBytes)
-	if err := r.ParseForm(); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "ErrorBadForm", "")
-		return false
-	}
-	if alliance.ActorFromContext(r.Context()).Anonymous() {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return false
-	}
-	if !checkSessionCSRF(r, purposeReporting) {
-		h.renderError(w, r, http.StatusForbidden, "ErrorCSRF", "")
-		return false
-	}
-	return true
+	return h.formPost(w, r, maxReportingBytes, purposeReporting)
 }
 
 // requestUpdate sends the secretariat's request for a country's update.

@@ -113,20 +113,7 @@ func (h *handler) loadSeriesList(r *http.Request, owner string) (seriesListData,
 // seriesPost reads a series form's body and checks the session and its
 // token; it answers the request itself and returns false when they fail.
 func (h *handler) seriesPost(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxSeriesBytes)
-	if err := r.ParseForm(); err != nil {
-		h.renderError(w, r, http.StatusBadRequest, "ErrorBadForm", "")
-		return false
-	}
-	if alliance.ActorFromContext(r.Context()).Anonymous() {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return false
-	}
-	if !checkSessionCSRF(r, purposeSeries) {
-		h.renderError(w, r, http.StatusForbidden, "ErrorCSRF", "")
-		return false
-	}
-	return true
+	return h.formPost(w, r, maxSeriesBytes, purposeSeries)
 }
 
 // formStatus is the status of a page shown again after a refused form:

@@ -153,6 +153,26 @@ func (h *handler) checkFormCSRF(r *http.Request, purpose string) bool {
 	return validCSRF(ck.Value, purpose, r.PostFormValue(csrfField))
 }
 
+// formPost reads a signed-in user's form (at most limit bytes) and checks
+// its CSRF token for purpose; it answers the request itself and returns
+// false when the body, the session or the token fails.
+func (h *handler) formPost(w http.ResponseWriter, r *http.Request, limit int64, purpose string) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := r.ParseForm(); err != nil {
+		h.renderError(w, r, http.StatusBadRequest, "ErrorBadForm", "")
+		return false
+	}
+	if alliance.ActorFromContext(r.Context()).Anonymous() {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return false
+	}
+	if !checkSessionCSRF(r, purpose) {
+		h.renderError(w, r, http.StatusForbidden, "ErrorCSRF", "")
+		return false
+	}
+	return true
+}
+
 // checkSessionCSRF verifies the token of a form posted within a session.
 func checkSessionCSRF(r *http.Request, purpose string) bool {
 	return validCSRF(sessionFrom(r.Context()).csrf, purpose, r.PostFormValue(csrfField))
