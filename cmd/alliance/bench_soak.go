@@ -77,11 +77,15 @@ type soakKind struct {
 		P99 float64 `json:"p99"`
 		Max float64 `json:"max"`
 	} `json:"latency_ms"`
-	Samples []string `json:"error_samples,omitempty"`
+	// P99Halves is the p99 of the first and the second half of the soak:
+	// latency, like memory, must not creep up under constant load.
+	P99Halves [2]float64 `json:"p99_ms_halves"`
+	Samples   []string   `json:"error_samples,omitempty"`
 
-	mu        sync.Mutex
-	latencies []time.Duration
-	inFlight  atomic.Int64
+	mu       sync.Mutex // guards Samples
+	all      latencyHist
+	halves   [2]latencyHist
+	inFlight atomic.Int64
 }
 
 // soakSample is the node's state at one moment of a soak.
@@ -195,7 +199,7 @@ func (m *Main) benchSoak(ctx context.Context, args []string) error {
 		if k.Rate == 0 {
 			continue
 		}
-		wg.Go(func() { m.soakDrive(bn, client, k, requests[k.Name], end, &wg) })
+		wg.Go(func() { m.soakDrive(bn, client, k, requests[k.Name], start, end, &wg) })
 	}
 	res := soakResult{Database: string(bn.db.Dialect()), CPUs: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Kinds: kinds}
 	sample := func() {
@@ -232,9 +236,9 @@ func (m *Main) benchSoak(ctx context.Context, args []string) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	for _, k := range kinds {
-		slices.Sort(k.latencies)
-		k.LatencyMS.P50, k.LatencyMS.P90 = ms(percentile(k.latencies, 0.5)), ms(percentile(k.latencies, 0.9))
-		k.LatencyMS.P99, k.LatencyMS.Max = ms(percentile(k.latencies, 0.99)), ms(percentile(k.latencies, 1))
+		k.LatencyMS.P50, k.LatencyMS.P90 = ms(k.all.quantile(0.5)), ms(k.all.quantile(0.9))
+		k.LatencyMS.P99, k.LatencyMS.Max = ms(k.all.quantile(0.99)), ms(k.all.quantile(1))
+		k.P99Halves = [2]float64{ms(k.halves[0].quantile(0.99)), ms(k.halves[1].quantile(0.99))}
 	}
 	res.Flat = flatCheck(res.Samples)
 	if *asJSON {
@@ -262,7 +266,7 @@ func (m *Main) benchSoak(ctx context.Context, args []string) error {
 // soakDrive sends k's requests at its rate until end, open loop: a request
 // is due every 1/rate whatever the answers' latency, so a slow node shows
 // as latency and skipped requests, not as a lower rate.
-func (m *Main) soakDrive(bn *benchNode, client *http.Client, k *soakKind, next func() (*http.Request, int), end time.Time, wg *sync.WaitGroup) {
+func (m *Main) soakDrive(bn *benchNode, client *http.Client, k *soakKind, next func() (*http.Request, int), start, end time.Time, wg *sync.WaitGroup) {
 	interval := time.Duration(float64(time.Second) / k.Rate)
 	due := time.Now()
 	for bn.ctx.Err() == nil && due.Before(end) {
@@ -289,9 +293,8 @@ func (m *Main) soakDrive(bn *benchNode, client *http.Client, k *soakKind, next f
 			msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 			lat := time.Since(t0)
-			k.mu.Lock()
-			k.latencies = append(k.latencies, lat)
-			k.mu.Unlock()
+			k.all.add(lat)
+			k.halves[min(int(2*t0.Sub(start)/end.Sub(start)), 1)].add(lat)
 			if resp.StatusCode != want {
 				k.fail(fmt.Sprintf("%s: %.200s", resp.Status, strings.TrimSpace(string(msg))))
 				return
@@ -353,10 +356,10 @@ func flatCheck(samples []soakSample) soakFlatCheck {
 func (m *Main) printSoak(res soakResult) {
 	w := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(m.Stdout, "\nsoak: %s, %d CPUs, %s, %.0f s\n\n", res.Database, res.CPUs, res.GoVersion, res.Seconds)
-	fmt.Fprintf(w, "kind\trate/s\tsent\tok\terrors\tskipped\tp50 ms\tp90 ms\tp99 ms\tmax ms\t\n")
+	fmt.Fprintf(w, "kind\trate/s\tsent\tok\terrors\tskipped\tp50 ms\tp90 ms\tp99 ms\tmax ms\tp99 1st/2nd half\t\n")
 	for _, k := range res.Kinds {
-		fmt.Fprintf(w, "%s\t%.0f\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t\n", k.Name, k.Rate, k.Sent, k.OK, k.Errors, k.Skipped,
-			k.LatencyMS.P50, k.LatencyMS.P90, k.LatencyMS.P99, k.LatencyMS.Max)
+		fmt.Fprintf(w, "%s\t%.0f\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f / %.1f\t\n", k.Name, k.Rate, k.Sent, k.OK, k.Errors, k.Skipped,
+			k.LatencyMS.P50, k.LatencyMS.P90, k.LatencyMS.P99, k.LatencyMS.Max, k.P99Halves[0], k.P99Halves[1])
 	}
 	w.Flush()
 	for _, k := range res.Kinds {
