@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"alliance"
 	"alliance/internal/app"
@@ -62,11 +66,23 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	return nil
 }
 
+const (
+	userAddSynopsis     = "user add --db DSN --email E --org CODE --role ROLE [--name NAME] [--password-stdin]"
+	userDisableSynopsis = "user disable|enable --db DSN --email E"
+	tokenCreateSynopsis = "token create --db DSN --email E [--name N]"
+	tokenListSynopsis   = "token list --db DSN --email E"
+	tokenRevokeSynopsis = "token revoke --db DSN --email E --id N"
+)
+
 func (m *Main) user(ctx context.Context, args []string) error {
-	if err := m.verb(args, "add", "user add --db DSN --email E --org CODE --role ROLE [--password-stdin]"); err != nil {
+	verb, err := m.verbs(args, map[string]string{"add": userAddSynopsis, "disable": userDisableSynopsis, "enable": userDisableSynopsis})
+	if err != nil {
 		return err
 	}
-	fs := m.flagSet("user add", "user add --db DSN --email E --org CODE --role ROLE [--name NAME] [--password-stdin]")
+	if verb != "add" {
+		return m.userSetDisabled(ctx, verb, args[1:])
+	}
+	fs := m.flagSet("user add", userAddSynopsis)
 	cfg, err := m.loadConfig(fs, args[1:], config.Default(), "db")
 	if err != nil {
 		return err
@@ -107,11 +123,47 @@ func (m *Main) user(ctx context.Context, args []string) error {
 	})
 }
 
-func (m *Main) token(ctx context.Context, args []string) error {
-	if err := m.verb(args, "create", "token create --db DSN --email E [--name N]"); err != nil {
+// userSetDisabled disables a user (sign-in, tokens and sessions stop) or
+// enables it again.
+func (m *Main) userSetDisabled(ctx context.Context, verb string, args []string) error {
+	fs := m.flagSet("user "+verb, userDisableSynopsis)
+	cfg, err := m.loadConfig(fs, args, config.Default(), "db")
+	if err != nil {
 		return err
 	}
-	fs := m.flagSet("token create", "token create --db DSN --email E [--name N]")
+	email := fs.String("email", "", "e-mail address of the user (required)")
+	if err := parse(fs, args, false); err != nil {
+		return err
+	}
+	if err := m.required(fs, [2]string{"email", *email}); err != nil {
+		return err
+	}
+	return m.asSystem(ctx, cfg, func(a *app.App, sctx context.Context) error {
+		if err := a.SetUserDisabled(sctx, *email, verb == "disable"); err != nil {
+			return err
+		}
+		if verb == "disable" {
+			// A running server trusts a token it checked for a few seconds more.
+			fmt.Fprintf(m.Stdout, "disabled %s: sign-in and web sessions end now, API tokens within %v\n", *email, app.TokenCacheTTL)
+		} else {
+			fmt.Fprintf(m.Stdout, "enabled %s\n", *email)
+		}
+		return nil
+	})
+}
+
+func (m *Main) token(ctx context.Context, args []string) error {
+	verb, err := m.verbs(args, map[string]string{"create": tokenCreateSynopsis, "list": tokenListSynopsis, "revoke": tokenRevokeSynopsis})
+	if err != nil {
+		return err
+	}
+	switch verb {
+	case "list":
+		return m.tokenList(ctx, args[1:])
+	case "revoke":
+		return m.tokenRevoke(ctx, args[1:])
+	}
+	fs := m.flagSet("token create", tokenCreateSynopsis)
 	cfg, err := m.loadConfig(fs, args[1:], config.Default(), "db")
 	if err != nil {
 		return err
@@ -137,6 +189,71 @@ func (m *Main) token(ctx context.Context, args []string) error {
 	})
 }
 
+// tokenList prints a user's tokens: id, name, created, last used.
+func (m *Main) tokenList(ctx context.Context, args []string) error {
+	fs := m.flagSet("token list", tokenListSynopsis)
+	cfg, err := m.loadConfig(fs, args, config.Default(), "db")
+	if err != nil {
+		return err
+	}
+	email := fs.String("email", "", "e-mail address of the tokens' user (required)")
+	if err := parse(fs, args, false); err != nil {
+		return err
+	}
+	if err := m.required(fs, [2]string{"email", *email}); err != nil {
+		return err
+	}
+	return m.asSystem(ctx, cfg, func(a *app.App, sctx context.Context) error {
+		toks, err := a.ListTokens(sctx, *email)
+		if err != nil {
+			return err
+		}
+		if len(toks) == 0 {
+			fmt.Fprintf(m.Stdout, "%s has no API tokens\n", *email)
+			return nil
+		}
+		w := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tCREATED\tLAST USED")
+		for _, t := range toks {
+			used := "never"
+			if t.LastUsedAt != nil {
+				used = t.LastUsedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", t.ID, t.Name, t.CreatedAt.UTC().Format(time.RFC3339), used)
+		}
+		return w.Flush()
+	})
+}
+
+// tokenRevoke deletes one of a user's tokens.
+func (m *Main) tokenRevoke(ctx context.Context, args []string) error {
+	fs := m.flagSet("token revoke", tokenRevokeSynopsis)
+	cfg, err := m.loadConfig(fs, args, config.Default(), "db")
+	if err != nil {
+		return err
+	}
+	email := fs.String("email", "", "e-mail address of the token's user (required)")
+	id := fs.Int64("id", 0, "the token's id, from token list (required)")
+	if err := parse(fs, args, false); err != nil {
+		return err
+	}
+	if err := m.required(fs, [2]string{"email", *email}); err != nil {
+		return err
+	}
+	if *id <= 0 {
+		fmt.Fprintf(m.Stderr, "--id is required (a token id from: alliance token list --email %s)\n", *email)
+		fs.Usage()
+		return errUsage
+	}
+	return m.asSystem(ctx, cfg, func(a *app.App, sctx context.Context) error {
+		if err := a.RevokeToken(sctx, *email, *id); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "revoked token %d of %s; a running server refuses it within %v\n", *id, *email, app.TokenCacheTTL)
+		return nil
+	})
+}
+
 func roleNames() string {
 	names := make([]string, len(alliance.Roles))
 	for i, r := range alliance.Roles {
@@ -145,17 +262,21 @@ func roleNames() string {
 	return strings.Join(names, ", ")
 }
 
-// verb checks that args start with the one verb a command group has (user
-// add, token create, audit verify), printing the usage otherwise.
-func (m *Main) verb(args []string, want, usage string) error {
-	if len(args) > 0 && args[0] == want {
-		return nil
+// verbs returns the verb args start with, one of a command group's verbs
+// (keys of synopses), printing every synopsis otherwise.
+func (m *Main) verbs(args []string, synopses map[string]string) (string, error) {
+	if len(args) > 0 {
+		if _, ok := synopses[args[0]]; ok {
+			return args[0], nil
+		}
 	}
-	fmt.Fprintf(m.Stderr, "Usage: alliance %s\n", usage)
+	lines := slices.Sorted(maps.Values(synopses))
+	lines = slices.Compact(lines)
+	fmt.Fprintf(m.Stderr, "Usage:\n  alliance %s\n", strings.Join(lines, "\n  alliance "))
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		return errHelp
+		return "", errHelp
 	}
-	return errUsage
+	return "", errUsage
 }
 
 // asSystem opens the database of cfg and runs fn with the use cases acting

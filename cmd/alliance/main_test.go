@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"alliance/internal/app"
 	"alliance/internal/store"
 	"alliance/internal/testutil"
 )
@@ -52,6 +53,7 @@ func TestUsage(t *testing.T) {
 		{"command help", []string{"serve", "--help"}, exitOK, "--home-org"},
 		{"user help", []string{"user", "add", "--help"}, exitOK, "--password-stdin"},
 		{"user without verb", []string{"user"}, exitUsage, "user add"},
+		{"token without verb", []string{"token", "delete"}, exitUsage, "token revoke --db DSN --email E --id N"},
 		{"token help", []string{"token", "create", "-h"}, exitOK, "--email"},
 		{"audit help", []string{"audit", "verify", "--help"}, exitOK, "--db"},
 		{"missing email", []string{"user", "add", "--org", "SE-HOTLINE", "--role", "analyst"}, exitUsage, "--email is required"},
@@ -256,6 +258,49 @@ func TestServeTokenAuth(t *testing.T) {
 			resp, err := http.Get(base + "/readyz")
 			if err != nil || resp.StatusCode != 200 {
 				t.Errorf("/readyz: %v %v", resp, err)
+			}
+
+			// The operator lists and revokes the token while the server runs:
+			// the server refuses it once its short cache lapses.
+			code, out, errOut := cli(t, env, "", "token", "list", "--email", "police@example.org")
+			if code != exitOK || !strings.Contains(out, "LAST USED") || !strings.Contains(out, " api ") || strings.Contains(out, token) {
+				t.Fatalf("token list: exit %d\n%s%s", code, out, errOut)
+			}
+			id := strings.Fields(strings.Split(strings.TrimSpace(out), "\n")[1])[0]
+			for _, bad := range [][]string{{"--id", "999999"}, {"--id", "x"}, {}} {
+				if code, _, _ := cli(t, env, "", append([]string{"token", "revoke", "--email", "police@example.org"}, bad...)...); code == exitOK {
+					t.Errorf("token revoke %q: exit 0", bad)
+				}
+			}
+			if code, out, errOut := cli(t, env, "", "token", "revoke", "--email", "police@example.org", "--id", id); code != exitOK || !strings.Contains(out, "revoked token "+id) {
+				t.Fatalf("token revoke: exit %d\n%s%s", code, out, errOut)
+			}
+			deadline := time.Now().Add(app.TokenCacheTTL + 5*time.Second)
+			for code, _ := get("/api/v1/me", token); code != 401; code, _ = get("/api/v1/me", token) {
+				if time.Now().After(deadline) {
+					t.Fatalf("revoked token still accepted after %v: %d", app.TokenCacheTTL+5*time.Second, code)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			if code, out, _ := cli(t, env, "", "token", "list", "--email", "police@example.org"); code != exitOK || !strings.Contains(out, "no API tokens") {
+				t.Errorf("token list after revoke: exit %d\n%s", code, out)
+			}
+
+			// A disabled user's new token is refused; enabled again, accepted.
+			_, out, _ = cli(t, env, "", "token", "create", "--email", "police@example.org")
+			token = strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+			if code, out, errOut := cli(t, env, "", "user", "disable", "--email", "police@example.org"); code != exitOK || !strings.Contains(out, "disabled police@example.org") {
+				t.Fatalf("user disable: exit %d\n%s%s", code, out, errOut)
+			}
+			if code, _ := get("/api/v1/me", token); code != 401 {
+				t.Errorf("token of a disabled user (never cached): %d, want 401", code)
+			}
+			if code, _, errOut := cli(t, env, "", "user", "enable", "--email", "nobody@example.org"); code != exitFail || !strings.Contains(errOut, "No user") {
+				t.Errorf("enable an unknown user: exit %d, stderr %q", code, errOut)
+			}
+			cli(t, env, "", "user", "enable", "--email", "police@example.org")
+			if code, _ := get("/api/v1/me", token); code != 200 {
+				t.Errorf("token after enabling: %d, want 200", code)
 			}
 		})
 	}

@@ -133,7 +133,7 @@ func (a *App) Logout(ctx context.Context, secret string) error {
 
 // TokenActor returns the actor for an API bearer token; EUNAUTHORIZED if the
 // token is unknown or its user is disabled. Tokens found are trusted for a
-// few seconds without asking the database again (see tokenCacheTTL).
+// few seconds without asking the database again (see TokenCacheTTL).
 func (a *App) TokenActor(ctx context.Context, secret string) (alliance.Actor, error) {
 	bad := alliance.Errorf(alliance.EUNAUTHORIZED, "Invalid or expired API token.")
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {

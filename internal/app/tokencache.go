@@ -7,14 +7,14 @@ import (
 	"alliance"
 )
 
-// tokenCacheTTL is how long TokenActor trusts a token it has looked up. A
+// TokenCacheTTL is how long TokenActor trusts a token it has looked up. A
 // platform sending thousands of reports a second through one token then
 // costs one database read every few seconds instead of one per request
 // (on PostgreSQL three round trips: begin, select, commit). The price: a
 // token revoked, or a user disabled, keeps working for up to this long; a
 // use case that revokes tokens or disables users must
 // also drop the cached entries.
-const tokenCacheTTL = 5 * time.Second
+const TokenCacheTTL = 5 * time.Second
 
 // maxCachedTokens bounds the cache; past it, expired entries are dropped,
 // and if none has expired, all are.
@@ -60,5 +60,17 @@ func (c *tokenCache) put(hash []byte, actor alliance.Actor) {
 			clear(c.entries)
 		}
 	}
-	c.entries[string(hash)] = cachedToken{actor: actor, expires: now.Add(tokenCacheTTL)}
+	c.entries[string(hash)] = cachedToken{actor: actor, expires: now.Add(TokenCacheTTL)}
+}
+
+// drop removes the cached tokens whose actor matches, so a revocation or a
+// disabled user takes effect at once in this process.
+func (c *tokenCache) drop(match func(alliance.Actor) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.entries {
+		if match(e.actor) {
+			delete(c.entries, k)
+		}
+	}
 }

@@ -220,3 +220,122 @@ func (a *App) OrgUsers(ctx context.Context) ([]alliance.User, error) {
 	}
 	return out, nil
 }
+
+// userForTokens returns the user whose tokens the actor manages: the actor
+// itself, a user of the actor's organisation for an admin, anyone for the
+// node operator.
+func userForTokens(ctx context.Context, tx *store.Tx, actor alliance.Actor, email string) (alliance.User, error) {
+	u, err := tx.UserByEmail(ctx, email)
+	if alliance.ErrorCode(err) == alliance.ENOTFOUND {
+		return alliance.User{}, alliance.FieldErrorf("email", "No user with e-mail %s.", email)
+	} else if err != nil {
+		return alliance.User{}, err
+	}
+	switch {
+	case actor.System, actor.UserID == u.ID:
+		return u, nil
+	case actor.Can(alliance.PermManageUsers) && actor.OrgID == u.OrgID:
+		return u, nil
+	}
+	return alliance.User{}, alliance.Errorf(alliance.EFORBIDDEN, "You can manage only your own tokens, or as an admin those of your organisation.")
+}
+
+// ListTokens returns the API tokens of the user with the e-mail (names,
+// ids, creation and last use; never a secret).
+func (a *App) ListTokens(ctx context.Context, email string) ([]alliance.Token, error) {
+	actor, err := require(ctx, alliance.PermCreateToken)
+	if err != nil {
+		return nil, err
+	}
+	if email, err = alliance.NormalizeEmail("email", email); err != nil {
+		return nil, err
+	}
+	var out []alliance.Token
+	err = a.db.InReadTx(ctx, func(tx *store.Tx) error {
+		u, err := userForTokens(ctx, tx, actor, email)
+		if err != nil {
+			return err
+		}
+		out, err = tx.TokensOfUser(ctx, u.ID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: list tokens of %q: %w", email, err)
+	}
+	return out, nil
+}
+
+// RevokeToken deletes the token id of the user with the e-mail, audited.
+// This node stops accepting it at once; a node process other than the
+// caller's (the server, when the CLI revokes) within TokenCacheTTL.
+func (a *App) RevokeToken(ctx context.Context, email string, id int64) error {
+	actor, err := require(ctx, alliance.PermCreateToken)
+	if err != nil {
+		return err
+	}
+	if email, err = alliance.NormalizeEmail("email", email); err != nil {
+		return err
+	}
+	if id <= 0 {
+		return alliance.FieldErrorf("id", "Token id must be a positive number.")
+	}
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		u, err := userForTokens(ctx, tx, actor, email)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteToken(ctx, u.ID, id); alliance.ErrorCode(err) == alliance.ENOTFOUND {
+			return alliance.FieldErrorf("id", "%s has no token %d.", email, id)
+		} else if err != nil {
+			return err
+		}
+		return audit(ctx, tx, "token.revoke", "token", fmt.Sprint(id))
+	})
+	if err != nil {
+		return fmt.Errorf("app: revoke token %d of %q: %w", id, email, err)
+	}
+	a.tokens.drop(func(c alliance.Actor) bool { return c.TokenID == id })
+	return nil
+}
+
+// SetUserDisabled disables a user (no login, no API token, web sessions
+// ended) or enables it again, audited. Admins manage their organisation's
+// users, the node operator anyone's; nobody disables themselves.
+func (a *App) SetUserDisabled(ctx context.Context, email string, disabled bool) error {
+	actor, err := require(ctx, alliance.PermManageUsers)
+	if err != nil {
+		return err
+	}
+	if email, err = alliance.NormalizeEmail("email", email); err != nil {
+		return err
+	}
+	action := "user.enable"
+	if disabled {
+		action = "user.disable"
+	}
+	var userID int64
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		u, err := tx.UserByEmail(ctx, email)
+		if alliance.ErrorCode(err) == alliance.ENOTFOUND {
+			return alliance.FieldErrorf("email", "No user with e-mail %s.", email)
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case u.ID == actor.UserID:
+			return alliance.FieldErrorf("email", "You cannot disable or enable your own account.")
+		case !actor.System && u.OrgID != actor.OrgID:
+			return alliance.Errorf(alliance.EFORBIDDEN, "You can manage only the users of your organisation.")
+		}
+		userID = u.ID
+		if err := tx.SetUserDisabled(ctx, u.ID, disabled); err != nil {
+			return err
+		}
+		return audit(ctx, tx, action, "user", fmt.Sprint(u.ID))
+	})
+	if err != nil {
+		return fmt.Errorf("app: %s %q: %w", action, email, err)
+	}
+	a.tokens.drop(func(c alliance.Actor) bool { return c.UserID == userID })
+	return nil
+}

@@ -221,3 +221,60 @@ func (tx *Tx) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// TokensOfUser returns the user's API tokens, oldest first, without their hashes.
+func (tx *Tx) TokensOfUser(ctx context.Context, userID int64) ([]alliance.Token, error) {
+	op := fmt.Sprintf("tokens of user %d", userID)
+	rows, err := tx.query(ctx, `SELECT id, user_id, name, created_at, last_used_at FROM api_tokens
+		WHERE user_id = $1 ORDER BY id`, userID)
+	if err != nil {
+		return nil, wrapErr(err, op, errMsgs{})
+	}
+	defer rows.Close()
+	var out []alliance.Token
+	for rows.Next() {
+		var t alliance.Token
+		if err := rows.Scan(&t.ID, &t.UserID, &t.Name, scanTime(&t.CreatedAt), scanNullTime(&t.LastUsedAt)); err != nil {
+			return nil, wrapErr(err, op, errMsgs{})
+		}
+		out = append(out, t)
+	}
+	return out, wrapErr(rows.Err(), op, errMsgs{})
+}
+
+// DeleteToken removes the user's token id, which stops it authenticating;
+// ENOTFOUND if the user has no such token.
+func (tx *Tx) DeleteToken(ctx context.Context, userID, id int64) error {
+	op := fmt.Sprintf("delete token %d of user %d", id, userID)
+	res, err := tx.exec(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, id, userID)
+	if err != nil {
+		return wrapErr(err, op, errMsgs{})
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return wrapErr(err, op, errMsgs{})
+	} else if n == 0 {
+		return notFound(op, "Token not found.")
+	}
+	return nil
+}
+
+// SetUserDisabled disables or re-enables a user and, on disabling, ends the
+// user's web sessions; ENOTFOUND if there is no such user.
+func (tx *Tx) SetUserDisabled(ctx context.Context, userID int64, disabled bool) error {
+	op := fmt.Sprintf("set user %d disabled=%t", userID, disabled)
+	res, err := tx.exec(ctx, `UPDATE users SET disabled = $1 WHERE id = $2`, disabled, userID)
+	if err != nil {
+		return wrapErr(err, op, errMsgs{})
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return wrapErr(err, op, errMsgs{})
+	} else if n == 0 {
+		return notFound(op, "User not found.")
+	}
+	if disabled {
+		if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
+			return wrapErr(err, op, errMsgs{})
+		}
+	}
+	return nil
+}
