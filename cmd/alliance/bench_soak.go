@@ -8,7 +8,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -20,7 +22,7 @@ import (
 	"alliance/internal/app"
 )
 
-const benchSoakSynopsis = "bench soak [--db DSN] [--duration D] [--rate R] [--lookups R] [--queue-reads R] [--sample D] [--json]"
+const benchSoakSynopsis = "bench soak [--db DSN] [--duration D] [--rate R] [--lookups R] [--queue-reads R] [--sample D] [--json] [--cpuprofile FILE]"
 
 // Bounds on a soak.
 const (
@@ -133,6 +135,7 @@ func (m *Main) benchSoak(ctx context.Context, args []string) error {
 	every := fs.Duration("sample", 10*time.Second, "how often to sample memory and goroutines")
 	entries := fs.Int("bank-entries", 100_000, fmt.Sprintf("random PDQ entries in a bank the lookups search (0 to %d)", soakMaxEntries))
 	asJSON := fs.Bool("json", false, "print the figures as JSON")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the soak (node and load generator) to this file, for go tool pprof")
 	if err := parse(fs, args, false); err != nil {
 		return err
 	}
@@ -192,6 +195,17 @@ func (m *Main) benchSoak(ctx context.Context, args []string) error {
 		},
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	end := start.Add(*duration)
 	var wg sync.WaitGroup

@@ -104,6 +104,17 @@ func TestDeconfliction(t *testing.T) {
 		if got := queueIDs(t, e.app, se, ""); !slices.Equal(got, []int64{ids[3], ids[1], ids[2], ids[0]}) {
 			t.Errorf("queue %v, want new material, then the open series, then the identified one: %v", got, []int64{ids[3], ids[1], ids[2], ids[0]})
 		}
+		// The queue is read class by class: a short page stops inside a class.
+		for n := 1; n <= 4; n++ {
+			page, err := e.app.Queue(se, app.QueueFilter{Limit: n})
+			var got []int64
+			for _, it := range page {
+				got = append(got, it.ID)
+			}
+			if want := []int64{ids[3], ids[1], ids[2], ids[0]}[:n]; err != nil || !slices.Equal(got, want) {
+				t.Errorf("queue page of %d: %v %v, want %v", n, got, err, want)
+			}
+		}
 
 		// By hash and by series, and the errors.
 		if d, err := e.app.Deconflict(se, app.DeconflictQuery{Algorithm: "md5", Hash: hexString(md5Of(31))}); err != nil || d.Action != alliance.ActionStandDown {
