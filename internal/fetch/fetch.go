@@ -28,10 +28,13 @@ const (
 	DefaultUserAgent = "Alliance-Hotline-Fetcher/1 (+https://example.org/alliance)"
 )
 
+// MaxResponseHeaderBytes caps a response's headers; more is ErrTooLarge.
+const MaxResponseHeaderBytes = 64 << 10
+
 // Errors wrapped by Fetch for the conditions it detects itself; the guard's
 // refusals wrap [ErrBlocked].
 var (
-	ErrTooLarge          = errors.New("fetch: response body exceeds size limit")
+	ErrTooLarge          = errors.New("fetch: response exceeds size limit")
 	ErrTooManyRedirects  = errors.New("fetch: too many redirects")
 	ErrUnsupportedScheme = fmt.Errorf("%w: only http and https URLs are fetched", ErrBlocked)
 )
@@ -167,9 +170,11 @@ func New(opts Options) *Fetcher {
 		ForceAttemptHTTP2:     true,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: opts.Timeout,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       30 * time.Second,
+		// A hostile host may send endless headers; the default allows 10 MB.
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
+		MaxIdleConns:           64,
+		MaxIdleConnsPerHost:    4,
+		IdleConnTimeout:        30 * time.Second,
 	}
 	f.client = &http.Client{
 		Transport:     tr,
@@ -239,6 +244,11 @@ func (f *Fetcher) do(ctx context.Context, method, rawURL string, maxBytes int64)
 	req.Header.Set("Accept", "*/*")
 	resp, err := f.client.Do(req)
 	if err != nil {
+		if strings.Contains(err.Error(), "response headers exceeded") {
+			// net/http has no error value for this; the text is pinned by
+			// TestFetchLimits.
+			return Response{}, fmt.Errorf("fetch %s: headers over %d bytes: %w", u.Redacted(), MaxResponseHeaderBytes, ErrTooLarge)
+		}
 		return Response{}, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
 	}
 	defer resp.Body.Close()

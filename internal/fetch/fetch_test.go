@@ -161,6 +161,15 @@ func TestFetchLimits(t *testing.T) {
 			buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n")
 			buf.Write(bytes.Repeat([]byte("b"), max*4))
 			buf.Flush()
+		case "/headers": // endless headers from a hostile host
+			conn, buf, _ := w.(http.Hijacker).Hijack()
+			defer conn.Close()
+			buf.WriteString("HTTP/1.1 200 OK\r\n")
+			for i := range MaxResponseHeaderBytes / 32 {
+				fmt.Fprintf(buf, "X-Filler-%06d: %s\r\n", i, strings.Repeat("h", 16))
+			}
+			buf.WriteString("Content-Length: 2\r\n\r\nok")
+			buf.Flush()
 		case "/slow":
 			time.Sleep(500 * time.Millisecond)
 		case "/slowbody":
@@ -189,6 +198,7 @@ func TestFetchLimits(t *testing.T) {
 		{"/over", FailureTooLarge, 0},
 		{"/declared", FailureTooLarge, 0},
 		{"/lying", FailureNone, 5}, // framing is trusted; never reads past it
+		{"/headers", FailureTooLarge, 0},
 		{"/slow", FailureTimeout, 0},
 		{"/slowbody", FailureTimeout, 0},
 		{"/loop", FailureRedirects, 0},

@@ -466,3 +466,35 @@ func TestNewLogger(t *testing.T) {
 		})
 	}
 }
+
+// TestHugeRequestHeaders: headers over MaxHeaderBytes are refused with 431
+// before any handler runs; a request just under the limit is served.
+func TestHugeRequestHeaders(t *testing.T) {
+	f := newFixture(t, testutil.NewSQLite(t), server.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- f.srv.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		<-served
+	}()
+	for _, tt := range []struct {
+		size int
+		want int
+	}{{server.MaxHeaderBytes / 2, http.StatusOK}, {4 * server.MaxHeaderBytes, http.StatusRequestHeaderFieldsTooLarge}} {
+		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/healthz", nil)
+		req.Header.Set("X-Filler", strings.Repeat("h", tt.size))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%d bytes of headers: %v", tt.size, err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tt.want {
+			t.Errorf("%d bytes of headers: %d, want %d", tt.size, res.StatusCode, tt.want)
+		}
+	}
+}
