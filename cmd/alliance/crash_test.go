@@ -37,7 +37,11 @@ const (
 	crashTail    = 2 * time.Second
 	// crashSettle is how long the work cut off by the kills may take to
 	// be done after the last restart, by the jobs' own schedule.
-	crashSettle = 15 * time.Second
+	// crashSettle includes, on PostgreSQL, app.workerStaleAfter (10 s: what
+	// a killed process held is released once its heartbeat is that old) and
+	// River's election interval (up to 6 s), besides the work itself on a
+	// machine that may be busy with other tests.
+	crashSettle = 45 * time.Second
 	// crashNotices is how many items the notice phase sends notices for:
 	// fewer than the SMTP sink's 64 connections, since a batch sends its
 	// notices all at once.
@@ -51,10 +55,11 @@ const (
 
 // Environment of TestCrashSafety: the seed of its random kill schedule, to
 // rerun a failure; and strict mode, in which the known crash-recovery gaps
-// fail the test instead of being logged: work claimed by a killed process
-// waits for its lease; on PostgreSQL, a batch job it left running waits for
-// River's rescuer and its term as River's leader must run out; a notice it
-// sent but did not record is sent again (same Message-ID).
+// fail the test instead of being logged: on PostgreSQL, a batch job the
+// killed process left running waits for River's rescuer and its term as
+// River's leader must run out; a notice it was sending when killed is sent
+// again (same Message-ID). Work it had claimed is no gap: the restarted
+// node releases it once the dead process's heartbeat is stale.
 const (
 	crashSeedEnv   = "ALLIANCE_CRASH_SEED"
 	crashStrictEnv = "ALLIANCE_CRASH_STRICT"
@@ -205,147 +210,20 @@ func (n *crashNode) known(t *testing.T, format string, args ...any) {
 	t.Logf("KNOWN GAP (fails with %s=1): "+format, append([]any{crashStrictEnv}, args...)...)
 }
 
-// releaseDead is called while no process runs: it finds the work the
-// killed process left claimed and not done, whose recovery waits for time
-// to pass rather than for the restart, reports each kind as a known gap,
-// and makes it due now, as the passing of time would. The rest of the test
-// then checks that everything else is done promptly after the restart.
-//
-//   - Items claimed for a trace or a takedown step, and notices claimed for
-//     delivery, are due again only when their lease ends (10, 10 and 5
-//     minutes): a claim is not tied to the process that made it.
-//   - On PostgreSQL, a unique batch job (trace, fetch, takedown, notice …)
-//     that the killed process was running stays "running" until River's
-//     rescuer gives up on it (2 minutes and more) and keeps its kind from
-//     being scheduled meanwhile; and the killed process's term as River's
-//     leader, which alone schedules periodic jobs, runs on until it expires
-//     (up to 15 s). On SQLite, a node's only process, the runner releases
-//     both when it starts.
+// releaseDead is called while no process runs and logs what the killed
+// process left behind for the restart to release.
 func (n *crashNode) releaseDead(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	now := time.Now()
-	claims := []struct {
-		what, query, release string
-		margin               time.Duration // a due time this near is a schedule, not a claim
-	}{
-		{"items claimed for a trace", `SELECT id, next_trace_at FROM items
-			WHERE status = 'new' AND trace_attempts = 0 AND next_trace_at IS NOT NULL`,
-			`UPDATE items SET next_trace_at = created_at WHERE id = $1`, 0},
-		// The police grace in this test is a second.
-		{"items claimed for a takedown step", `SELECT id, next_takedown_at FROM items
-			WHERE takedown_status IN ('police_notified', 'police_cleared') AND next_takedown_at IS NOT NULL`,
-			`UPDATE items SET next_takedown_at = created_at WHERE id = $1`, 5 * time.Second},
-		{"notices claimed for delivery", `SELECT id, next_attempt_at FROM notices
-			WHERE status = 'pending' AND attempts = 0 AND next_attempt_at IS NOT NULL`,
-			`UPDATE notices SET next_attempt_at = created_at WHERE id = $1`, 0},
-	}
-	for _, c := range claims {
-		var ids []int64
-		var due time.Time
-		crashRows(t, n.db, c.query, func(id int64, at time.Time) {
-			if at.After(now.Add(c.margin)) {
-				ids = append(ids, id)
-				if at.After(due) {
-					due = at
-				}
-			}
-		})
-		if len(ids) == 0 {
-			continue
-		}
-		n.known(t, "%d %s by the killed process would wait for their lease: due again %v after the kill (ids %s)",
-			len(ids), c.what, due.Sub(now).Round(time.Second), crashFew(ids))
-		for _, id := range ids {
-			if _, err := n.db.SQL().ExecContext(ctx, c.release, id); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if n.db.Dialect() != store.Postgres {
-		return
-	}
-	var kinds []string
-	rows, err := n.db.SQL().QueryContext(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now()
-		WHERE state = 'running' RETURNING kind`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			t.Fatal(err)
-		}
-		kinds = append(kinds, k)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	rows.Close()
-	if len(kinds) > 0 {
-		slices.Sort(kinds)
-		n.known(t, "%d jobs %v left running by the killed process would keep their kinds from being scheduled "+
-			"until River's rescuer discards them (2 minutes and more)", len(kinds), kinds)
-	}
-	res, err := n.db.SQL().ExecContext(ctx, `DELETE FROM river_leader`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k, _ := res.RowsAffected(); k > 0 {
-		n.known(t, "the killed process was River's leader: no periodic job would be scheduled until its term expires (up to 15 s)")
-	}
-}
-
-// crashRows runs query, which selects an id and a nullable time, and calls
-// fn with each row that has a time.
-func crashRows(t *testing.T, db *store.DB, query string, fn func(id int64, at time.Time)) {
-	t.Helper()
-	rows, err := db.SQL().QueryContext(context.Background(), query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var v any
-		if err := rows.Scan(&id, &v); err != nil {
-			t.Fatal(err)
-		}
-		var at time.Time
-		switch v := v.(type) {
-		case nil:
-			continue
-		case time.Time:
-			at = v
-		case string, []byte:
-			s := fmt.Sprint(v)
-			if b, ok := v.([]byte); ok {
-				s = string(b)
-			}
-			for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
-				if at, err = time.Parse(layout, s); err == nil {
-					break
-				}
-			}
-			if err != nil {
-				t.Fatalf("%s: time %q: %v", query, s, err)
-			}
-		default:
-			t.Fatalf("%s: time of type %T", query, v)
-		}
-		fn(id, at)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// crashFew returns the first few of ids, for a message.
-func crashFew(ids []int64) string {
-	if len(ids) <= 10 {
-		return fmt.Sprint(ids)
-	}
-	return fmt.Sprintf("%v and %d more", ids[:10], len(ids)-10)
+	// What the killed process left behind is released by the restarted
+	// node once the dead process's heartbeat is stale: its batch claims
+	// and, on PostgreSQL, the batch jobs it left running in River and its
+	// leadership (on SQLite the runner releases those when it starts). The
+	// settle checks that follow prove it; here it is only logged.
+	claims := n.count(t, `SELECT COUNT(*) FROM job_claims`)
+	running := n.count(t, `SELECT COUNT(*) FROM river_job WHERE state = 'running'`)
+	leader := n.count(t, `SELECT COUNT(*) FROM river_leader`)
+	t.Logf("the killed process left %d batch claims, %d running jobs and %d leader rows; the restarted node releases them",
+		claims, running, leader)
 }
 
 // waitFor polls done every 200 ms until it reports true or timeout passes,

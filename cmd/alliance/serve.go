@@ -205,7 +205,7 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 		if n.wrapTrace != nil {
 			traceBatch = n.wrapTrace(traceBatch)
 		}
-		jcfg := jobs.Config{Logger: log, Registerer: srv.Registry(), Housekeeping: a.Housekeeping,
+		jcfg := jobs.Config{Logger: log, WorkerID: a.WorkerID(), Registerer: srv.Registry(), Housekeeping: a.Housekeeping,
 			TraceBatch: traceBatch, TraceBatchSize: n.traceBatchSize,
 			FetchBatch: func(ctx context.Context, limit int) (int, error) {
 				return a.FetchBatch(alliance.NewContextWithActor(ctx, alliance.SystemActor), limit)
@@ -230,6 +230,17 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 			ln.Close()
 			return fmt.Errorf("jobs: %w", err)
 		}
+		// One heartbeat before the jobs start: from now on this process's
+		// claims are its own, and what a dead predecessor held is released
+		// (on SQLite at once, on PostgreSQL once its heartbeat is stale).
+		_, dead, err := a.StartWorker(ctx)
+		if err == nil {
+			err = runner.ReleaseDeadWorkers(ctx, dead)
+		}
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("start jobs: %w", err)
+		}
 		if err := runner.Start(ctx); err != nil {
 			ln.Close()
 			return fmt.Errorf("start jobs: %w", err)
@@ -250,6 +261,13 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 		n.banner("http://" + addr)
 	}
 	go checkpointWAL(ctx, db, log)
+	if runner != nil {
+		go a.RunWorkerHeartbeat(ctx, func(ctx context.Context, dead []string) {
+			if err := runner.ReleaseDeadWorkers(ctx, dead); err != nil {
+				log.Warn("release jobs of dead processes", "err", err)
+			}
+		})
+	}
 	serveErr := srv.Serve(ctx, ln)
 	if runner != nil {
 		// Jobs stop after the HTTP server, so requests in flight can still enqueue.
@@ -257,6 +275,13 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 		defer stop()
 		if err := runner.Stop(stopCtx); err != nil {
 			log.Error("stop jobs", "err", err)
+		}
+		// What the stopped batches had claimed is due again at once, for
+		// the next start or another process, not when the leases end.
+		if n, err := a.ReleaseOwnClaims(stopCtx); err != nil {
+			log.Error("release claims", "err", err)
+		} else if n > 0 {
+			log.Info("released unfinished work", "rows", n)
 		}
 	}
 	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {

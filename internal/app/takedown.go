@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"alliance"
@@ -498,29 +499,34 @@ func (a *App) NoticeBatch(ctx context.Context, limit int) (int, error) {
 	if len(claims) == 0 {
 		return alerts, nil
 	}
-	errs := make([]error, len(claims))
+	// Each delivery is recorded as soon as it is made, not after the whole
+	// batch: a crash then resends (with the same Message-ID or notice id)
+	// only the notices whose sending it interrupted.
+	var done atomic.Int64
 	var wg sync.WaitGroup
-	for i, n := range claims {
+	for _, n := range claims {
 		wg.Go(func() {
-			errs[i] = a.takedown.Sender.Send(ctx, a.renderNotice(n, items[n.ItemID], contacts))
+			sendErr := a.takedown.Sender.Send(ctx, a.renderNotice(n, items[n.ItemID], contacts))
+			if sendErr != nil && ctx.Err() != nil {
+				return // cut off by the shutdown: not an attempt; released on stop
+			}
+			// Recorded even when shutting down: the notice went out.
+			rctx := context.WithoutCancel(ctx)
+			err := a.db.InTx(rctx, func(tx *store.Tx) error {
+				return a.recordDelivery(rctx, tx, n, sendErr)
+			})
+			if err != nil {
+				a.log.ErrorContext(ctx, "record notice delivery failed", "notice", n.ID, "err", err)
+				return
+			}
+			done.Add(1)
 		})
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("app: notice batch: %w", err)
+		return int(done.Load()), fmt.Errorf("app: notice batch: %w", err)
 	}
-	done := 0
-	for i, n := range claims {
-		err := a.db.InTx(ctx, func(tx *store.Tx) error {
-			return a.recordDelivery(ctx, tx, n, errs[i])
-		})
-		if err != nil {
-			a.log.ErrorContext(ctx, "record notice delivery failed", "notice", n.ID, "err", err)
-			continue
-		}
-		done++
-	}
-	return done + alerts, nil
+	return int(done.Load()) + alerts, nil
 }
 
 // renderNotice turns an outbox row into what the sender sends.

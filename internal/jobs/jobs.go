@@ -49,6 +49,12 @@ type Config struct {
 	// Logger receives the runner's and River's logs. Nil means slog.Default().
 	Logger *slog.Logger
 
+	// WorkerID names this process to River (the client id its running jobs
+	// and leadership are recorded under), so that ReleaseDeadWorkers can
+	// find what a dead process held. At most 100 characters; empty lets
+	// River choose.
+	WorkerID string
+
 	// Registerer receives the job metrics, each labelled by job kind:
 	// alliance_jobs_completed_total, alliance_jobs_failed_total and
 	// alliance_job_duration_seconds. Nil means they are kept but not
@@ -323,6 +329,7 @@ func New(db *sql.DB, dialect string, cfg Config) (*Runner, error) {
 		// See rescueStuckJobsAfter; River's default JobTimeout (a minute) is below it.
 		RescueStuckJobsAfter: rescueStuckJobsAfter,
 		TestOnly:             cfg.testOnly,
+		ID:                   cfg.WorkerID,
 	}
 	if cfg.FetchPollInterval > 0 && cfg.FetchPollInterval < river.FetchCooldownDefault {
 		rc.FetchCooldown = cfg.FetchPollInterval
@@ -533,6 +540,31 @@ func (h minLevelHandler) WithGroup(name string) slog.Handler {
 // and safe to drop, since the next period's job takes up their work.
 var batchKinds = []string{TraceBatchArgs{}.Kind(), FetchBatchArgs{}.Kind(), TakedownBatchArgs{}.Kind(),
 	NoticeBatchArgs{}.Kind(), PullBatchArgs{}.Kind(), HousekeepingArgs{}.Kind()}
+
+// ReleaseDeadWorkers, on PostgreSQL, discards the batch jobs that the given
+// River clients (processes found dead by their heartbeat) left running,
+// and ends their leadership, so that the batch kinds run again at once
+// instead of waiting for River's rescuer (rescueStuckJobsAfter) and the
+// leader's term. Other processes' jobs are not touched. On SQLite a
+// restarted node's runner does this when it starts (releaseDeadBatches).
+func (r *Runner) ReleaseDeadWorkers(ctx context.Context, workers []string) error {
+	if r.dialect != Postgres || len(workers) == 0 {
+		return nil
+	}
+	res, err := r.db.ExecContext(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now()
+		WHERE state = 'running' AND kind = ANY($1) AND attempted_by[array_length(attempted_by, 1)] = ANY($2)`,
+		batchKinds, workers)
+	if err != nil {
+		return fmt.Errorf("jobs: release batch jobs of dead workers: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		r.logger.WarnContext(ctx, "jobs: batch jobs left running by a dead process were discarded", "jobs", n, "workers", workers)
+	}
+	if _, err := r.db.ExecContext(ctx, `DELETE FROM river_leader WHERE leader_id = ANY($1)`, workers); err != nil {
+		return fmt.Errorf("jobs: end leadership of dead workers: %w", err)
+	}
+	return nil
+}
 
 // releaseDeadBatches, on SQLite, discards the batch jobs still marked
 // running when the runner starts. A SQLite node works its jobs in one

@@ -47,7 +47,7 @@ func (db *DB) InImportTx(ctx context.Context, fn func(*ImportTx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin import transaction: %w", err)
 	}
-	itx := &ImportTx{Tx: &Tx{tx: sqltx, dialect: db.dialect, now: db.now().UTC().Truncate(time.Microsecond)}, conn: conn}
+	itx := &ImportTx{Tx: &Tx{tx: sqltx, dialect: db.dialect, now: db.now().UTC().Truncate(time.Microsecond), worker: db.worker}, conn: conn}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqltx.Rollback()

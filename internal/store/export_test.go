@@ -41,3 +41,11 @@ func (db *DB) QueryInt(ctx context.Context, query string, args ...any) (int64, e
 	err := db.sql.QueryRowContext(ctx, db.dialect.rebind(query), args...).Scan(&n)
 	return n, err
 }
+
+// AsWorker returns a handle on the same database acting as another worker
+// (another process), sharing the connection pool and the clock.
+func (db *DB) AsWorker(id string) *DB {
+	c := *db
+	c.worker = id
+	return &c
+}

@@ -40,6 +40,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	now     func() time.Time
+	worker  string // this process's name in job_workers and job_claims
 }
 
 // Open opens the database named by dsn and checks that it is reachable. It
@@ -78,7 +79,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		sqldb.SetMaxOpenConns(n)
 		sqldb.SetMaxIdleConns(n)
 	}
-	db := &DB{sql: sqldb, dialect: p.dialect, now: time.Now}
+	db := &DB{sql: sqldb, dialect: p.dialect, now: time.Now, worker: newWorkerID()}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, openTimeout)
@@ -155,6 +156,7 @@ type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
 	now     time.Time // the transaction's timestamp, UTC, microsecond precision
+	worker  string
 }
 
 // Now returns the timestamp of the transaction (UTC, microseconds).
@@ -189,7 +191,7 @@ func (db *DB) inTx(ctx context.Context, opts *sql.TxOptions, fn func(*Tx) error)
 	if err != nil {
 		return fmt.Errorf("store: begin transaction: %w", err)
 	}
-	tx := &Tx{tx: sqltx, dialect: db.dialect, now: db.now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{tx: sqltx, dialect: db.dialect, now: db.now().UTC().Truncate(time.Microsecond), worker: db.worker}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqltx.Rollback()
