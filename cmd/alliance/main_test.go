@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -303,5 +304,36 @@ func TestServeTokenAuth(t *testing.T) {
 				t.Errorf("token after enabling: %d, want 200", code)
 			}
 		})
+	}
+}
+
+// TestServeMetricsAddr: with --metrics-addr, /metrics is served there and
+// not on the public listener.
+func TestServeMetricsAddr(t *testing.T) {
+	env := map[string]string{"ALLIANCE_DB": testutil.SQLiteDSN(t)}
+	cli(t, env, "", "migrate")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := l.Addr().String()
+	l.Close()
+	base := serveMain(t, env, "serve", "--metrics-addr", metricsAddr)
+	status := func(url string) int {
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := status(base + "/metrics"); code == http.StatusOK {
+		t.Errorf("public /metrics: %d, want none", code)
+	}
+	if code := status("http://" + metricsAddr + "/metrics"); code != http.StatusOK {
+		t.Errorf("/metrics on --metrics-addr: %d", code)
+	}
+	if code, _, errOut := cli(t, env, "", "serve", "--metrics-addr", "9101"); code == exitOK || !strings.Contains(errOut, "metrics-addr") {
+		t.Errorf("--metrics-addr without a host: exit %d, stderr %q", code, errOut)
 	}
 }

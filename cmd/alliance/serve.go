@@ -41,7 +41,7 @@ func migrateAll(ctx context.Context, db *store.DB) error {
 var serveFlags = []string{"db", "addr", "home-org", "log-format", "log-level", "secure-cookies", "jobs",
 	"fetch-user-agent", "allow-private-fetch", "fetch-media-per-page", "smtp-addr", "smtp-user", "smtp-starttls",
 	"notice-from", "notice-contact", "police-grace", "recheck-interval", "renotice-interval", "escalate-after",
-	"capabilities-file", "contact-retention"}
+	"capabilities-file", "contact-retention", "metrics-addr"}
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := m.flagSet("serve", "serve [--db DSN] [--addr HOST:PORT] [--home-org CODE] [flags]")
@@ -181,7 +181,7 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 		return err
 	}
 	srv := server.New(server.Options{App: a, API: api, Web: ui, Federation: httpapi.NewFederation(a, log), Logger: log,
-		DB: db.SQL(), ShutdownTimeout: 20 * time.Second})
+		DB: db.SQL(), ShutdownTimeout: 20 * time.Second, SeparateMetrics: cfg.MetricsAddr != ""})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -189,6 +189,21 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on --metrics-addr %s: %w", cfg.MetricsAddr, err)
+		}
+		metricsDone := make(chan struct{})
+		defer func() { cancel(); <-metricsDone }()
+		go func() {
+			defer close(metricsDone)
+			if err := srv.ServeMetrics(ctx, mln); err != nil {
+				log.Error("metrics listener", "err", err)
+			}
+		}()
+	}
 	// The hash index lives in this process: load it before serving, then
 	// follow other processes' bank changes until shutdown.
 	if err := a.Matcher().Start(ctx, app.DefaultMatchPoll); err != nil {

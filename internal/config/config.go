@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -22,6 +23,9 @@ type Config struct {
 	LogLevel      string `json:"log_level"`      // debug, info, warn, error
 	SecureCookies bool   `json:"secure_cookies"` // false only for plain-http development
 	Jobs          bool   `json:"jobs"`           // run background job workers in this process
+	// MetricsAddr, when set, serves /metrics on this HOST:PORT only, apart
+	// from the public listener; empty serves it on the public listener.
+	MetricsAddr string `json:"metrics_addr"`
 	// Fetching of reported URLs (internal/fetch, internal/media).
 	FetchUserAgent    string `json:"fetch_user_agent"`     // identifies the node to the sites it fetches
 	AllowPrivateFetch bool   `json:"allow_private_fetch"`  // turn the SSRF guard off: local test sites only
@@ -140,6 +144,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		"ALLIANCE_NOTICE_CONTACT":   &c.NoticeContact,
 
 		"ALLIANCE_CAPABILITIES_FILE": &c.CapabilitiesFile,
+		"ALLIANCE_METRICS_ADDR":      &c.MetricsAddr,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -208,6 +213,8 @@ func (c *Config) Flags(fs *flag.FlagSet, which ...string) {
 			fs.BoolVar(&c.SecureCookies, "secure-cookies", c.SecureCookies, "mark cookies Secure (__Host-); turn off only for plain-http development")
 		case "jobs":
 			fs.BoolVar(&c.Jobs, "jobs", c.Jobs, "run background job workers in this process")
+		case "metrics-addr":
+			fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve /metrics on this HOST:PORT only, not on --addr (env ALLIANCE_METRICS_ADDR)")
 		case "fetch-user-agent":
 			fs.StringVar(&c.FetchUserAgent, "fetch-user-agent", c.FetchUserAgent, "User-Agent of the node's fetches of reported URLs: name the node and a contact (env ALLIANCE_FETCH_USER_AGENT)")
 		case "allow-private-fetch":
@@ -269,6 +276,13 @@ func (c *Config) Validate() error {
 		// Seconds are allowed for labs and end-to-end tests.
 		if d < Duration(time.Second) || d > Duration(365*24*time.Hour) {
 			errs = append(errs, fmt.Errorf("%s: %s is not between 1s and 8760h", name, time.Duration(d)))
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("metrics-addr: %q is not HOST:PORT", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr {
+			errs = append(errs, fmt.Errorf("metrics-addr: %q is --addr itself; give another port or leave it empty", c.MetricsAddr))
 		}
 	}
 	if c.FetchMediaPerPage < 1 || c.FetchMediaPerPage > 1000 {

@@ -20,7 +20,8 @@ func TestLayering(t *testing.T) {
 	}
 	env := map[string]string{"ALLIANCE_ADDR": "127.0.0.1:9001", "ALLIANCE_JOBS": "false",
 		"ALLIANCE_FETCH_USER_AGENT": "Alliance SE-HOTLINE node (+mailto:abuse@se-hotline.example.org)",
-		"ALLIANCE_SMTP_PASSWORD":    "secret", "ALLIANCE_ESCALATE_AFTER": "96h", "ALLIANCE_CONTACT_RETENTION": "720h"}
+		"ALLIANCE_SMTP_PASSWORD":    "secret", "ALLIANCE_ESCALATE_AFTER": "96h", "ALLIANCE_CONTACT_RETENTION": "720h",
+		"ALLIANCE_METRICS_ADDR": "127.0.0.1:9101"}
 	if err := c.LoadEnv(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestLayering(t *testing.T) {
 		FetchUserAgent: "Alliance SE-HOTLINE node (+mailto:abuse@se-hotline.example.org)", AllowPrivateFetch: true, FetchMediaPerPage: 30,
 		SMTPAddr: "mail.example.org:25", SMTPPassword: "secret", SMTPStartTLS: "opportunistic", NoticeFrom: "notices@alliance.invalid",
 		PoliceGrace: Duration(2 * time.Hour), RecheckInterval: Duration(3 * time.Hour), RenoticeInterval: Duration(24 * time.Hour),
-		EscalateAfter: Duration(96 * time.Hour), ContactRetention: Duration(720 * time.Hour)}
+		EscalateAfter: Duration(96 * time.Hour), ContactRetention: Duration(720 * time.Hour), MetricsAddr: "127.0.0.1:9101"}
 	if c != want {
 		t.Errorf("got %+v\nwant %+v", c, want)
 	}
@@ -78,11 +79,19 @@ func TestBadInput(t *testing.T) {
 	}
 	c = Default()
 	c.DB, c.LogFormat, c.LogLevel, c.FetchUserAgent, c.FetchMediaPerPage = "", "xml", "loud", " ", 0
-	c.SMTPStartTLS, c.PoliceGrace = "sometimes", Duration(time.Millisecond)
+	c.SMTPStartTLS, c.PoliceGrace, c.MetricsAddr = "sometimes", Duration(time.Millisecond), "9101"
 	err := c.Validate()
-	for _, want := range []string{"db:", "log-format", "log-level", "fetch-user-agent", "fetch-media-per-page", "smtp-starttls", "police-grace"} {
+	for _, want := range []string{"db:", "log-format", "log-level", "fetch-user-agent", "fetch-media-per-page", "smtp-starttls", "police-grace", "metrics-addr"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate: %v, want it to name %s", err, want)
 		}
+	}
+}
+
+func TestMetricsAddrNotAddr(t *testing.T) {
+	c := Default()
+	c.MetricsAddr = c.Addr
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "metrics-addr") {
+		t.Errorf("metrics-addr equal to addr: %v", err)
 	}
 }

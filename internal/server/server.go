@@ -55,6 +55,9 @@ type Options struct {
 	DB *sql.DB
 	// ShutdownTimeout bounds graceful shutdown; DefaultShutdownTimeout when zero.
 	ShutdownTimeout time.Duration
+	// SeparateMetrics leaves /metrics off the root handler, for a listener
+	// of its own (ServeMetrics) that the public cannot reach.
+	SeparateMetrics bool
 }
 
 // Server is the HTTP side of a node: the root handler and how it is served.
@@ -64,6 +67,7 @@ type Server struct {
 	reg             *prometheus.Registry
 	metrics         *httpMetrics
 	handler         http.Handler
+	metricsHandler  http.Handler
 	shutdownTimeout time.Duration
 }
 
@@ -98,13 +102,16 @@ func New(opts Options) *Server {
 		}
 	}
 
+	s.metricsHandler = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
+		Registry: s.reg,
+	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
-		Registry: s.reg,
-	}))
+	if !opts.SeparateMetrics {
+		mux.Handle("GET /metrics", s.metricsHandler)
+	}
 	api := opts.API
 	if api == nil {
 		api = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -134,6 +141,32 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Registry returns the node's metrics registry, so that other parts (jobs)
 // can register their own metrics on it.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// ServeMetrics serves GET /metrics (and /healthz) on ln until ctx is
+// cancelled: the listener of Options.SeparateMetrics. It closes ln.
+func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler)
+	mux.HandleFunc("GET /healthz", healthz)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
+		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.InfoContext(ctx, "server: metrics listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: serve metrics: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("server: shutdown metrics: %w", err)
+	}
+	return nil
+}
 
 // Serve serves HTTP on ln until ctx is cancelled, then shuts down gracefully:
 // it stops accepting, waits up to the shutdown timeout for requests in flight

@@ -498,3 +498,38 @@ func TestHugeRequestHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestSeparateMetrics: with SeparateMetrics the public handler has no
+// /metrics; the metrics listener serves it and nothing else of the node.
+func TestSeparateMetrics(t *testing.T) {
+	f := newFixture(t, testutil.NewSQLite(t), server.Options{SeparateMetrics: true})
+	if w := f.do(t, http.MethodGet, "/metrics", nil); w.Code == http.StatusOK {
+		t.Errorf("public /metrics: %d, want none", w.Code)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- f.srv.ServeMetrics(ctx, ln) }()
+	get := func(path string) (int, string) {
+		res, err := http.Get("http://" + ln.Addr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("metrics listener /metrics: %d %.100q", code, body)
+	}
+	if code, _ := get("/api/v1/countries"); code != http.StatusNotFound {
+		t.Errorf("metrics listener serves the API: %d", code)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("ServeMetrics: %v", err)
+	}
+}
