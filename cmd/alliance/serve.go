@@ -293,7 +293,11 @@ func (m *Main) run(ctx context.Context, cfg *config.Config, db *store.DB, log *s
 		}
 		// What the stopped batches had claimed is due again at once, for
 		// the next start or another process, not when the leases end.
-		if n, err := a.ReleaseOwnClaims(stopCtx); err != nil {
+		n, dead, err := a.ReleaseOwnClaims(stopCtx)
+		if err == nil {
+			err = runner.ReleaseDeadWorkers(stopCtx, dead)
+		}
+		if err != nil {
 			log.Error("release claims", "err", err)
 		} else if n > 0 {
 			log.Info("released unfinished work", "rows", n)

@@ -66,18 +66,22 @@ func (a *App) WorkerID() string { return a.db.WorkerID() }
 
 // ReleaseOwnClaims makes due again the work this process claimed and did
 // not finish, once its jobs have stopped, so that a restart or another
-// process takes it up at once.
-func (a *App) ReleaseOwnClaims(ctx context.Context) (int64, error) {
-	var n int64
+// process takes it up at once; with it, that of dead processes, which it
+// returns as WorkerHeartbeat does.
+func (a *App) ReleaseOwnClaims(ctx context.Context) (int64, []string, error) {
+	var (
+		n    int64
+		dead []string
+	)
 	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		n, _, err = tx.ReleaseDeadClaims(ctx, tx.Now().Add(-workerStaleAfter), true)
+		n, dead, err = tx.ReleaseDeadClaims(ctx, tx.Now().Add(-workerStaleAfter), true)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("app: release own claims: %w", err)
+		return 0, nil, fmt.Errorf("app: release own claims: %w", err)
 	}
-	return n, nil
+	return n, dead, nil
 }
 
 // RunWorkerHeartbeat beats every WorkerHeartbeatInterval until ctx ends,
