@@ -80,6 +80,11 @@ type ReportProgress struct {
 	At        time.Time          `json:"at"`
 }
 
+// NewReportProgress is a progress update as reports and the API show it.
+func NewReportProgress(pu alliance.ProgressUpdate) ReportProgress {
+	return ReportProgress{pu.Goal, pu.Period, pu.Narrative, pu.Values, pu.Evidence, pu.By, pu.At.UTC()}
+}
+
 // ReportRequest is the secretariat's request for an update.
 type ReportRequest struct {
 	Period   string `json:"period"`
@@ -208,7 +213,7 @@ func reportCommitment(c alliance.Commitment, p string) *ReportCommitment {
 	}
 	for _, pu := range c.Progress {
 		if inPeriod(pu.Period, p) {
-			rc.Progress = append(rc.Progress, ReportProgress{pu.Goal, pu.Period, pu.Narrative, pu.Values, pu.Evidence, pu.By, pu.At.UTC()})
+			rc.Progress = append(rc.Progress, NewReportProgress(pu))
 		}
 	}
 	return rc

@@ -48,33 +48,23 @@ type actionJSON struct {
 	Status      string `json:"status"`
 }
 
-type progressJSON struct {
-	Goal      string             `json:"goal"`
-	Period    string             `json:"period"`
-	Narrative string             `json:"narrative"`
-	Values    map[string]float64 `json:"values"`
-	Evidence  []string           `json:"evidence"`
-	By        string             `json:"by"`
-	At        time.Time          `json:"at"`
-}
-
 type commitmentJSON struct {
-	Goal         string         `json:"goal"`
-	Baseline     string         `json:"baseline"`
-	BaselineDate string         `json:"baseline_date"`
-	Actions      []actionJSON   `json:"actions"`
-	Progress     []progressJSON `json:"progress"`
-	UpdatedBy    string         `json:"updated_by,omitempty"`
+	Goal         string               `json:"goal"`
+	Baseline     string               `json:"baseline"`
+	BaselineDate string               `json:"baseline_date"`
+	Actions      []actionJSON         `json:"actions"`
+	Progress     []app.ReportProgress `json:"progress"`
+	UpdatedBy    string               `json:"updated_by,omitempty"`
 }
 
 func newCommitmentJSON(c alliance.Commitment) commitmentJSON {
 	out := commitmentJSON{Goal: c.Goal, Baseline: c.Baseline, BaselineDate: c.BaselineDate, UpdatedBy: c.UpdatedBy,
-		Actions: []actionJSON{}, Progress: []progressJSON{}}
+		Actions: []actionJSON{}, Progress: []app.ReportProgress{}}
 	for _, a := range c.Actions {
 		out.Actions = append(out.Actions, actionJSON{a.ID, a.Description, a.OwnerOrg, a.Due, a.Status})
 	}
 	for _, p := range c.Progress {
-		out.Progress = append(out.Progress, progressJSON{p.Goal, p.Period, p.Narrative, p.Values, p.Evidence, p.By, p.At.UTC()})
+		out.Progress = append(out.Progress, app.NewReportProgress(p))
 	}
 	return out
 }
@@ -149,7 +139,7 @@ func (h *api) addProgress(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, http.StatusCreated, progressJSON{p.Goal, p.Period, p.Narrative, p.Values, p.Evidence, p.By, p.At.UTC()})
+	return WriteJSON(w, http.StatusCreated, app.NewReportProgress(p))
 }
 
 // requestUpdate answers POST /api/v1/countries/{cc}/update-requests: 201.
