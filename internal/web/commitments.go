@@ -127,13 +127,8 @@ func (d *commitmentsData) goalIndex(code string) int {
 // commitments shows a country's commitments with a form per goal (the
 // country's own users).
 func (h *handler) commitments(w http.ResponseWriter, r *http.Request) {
-	cc, ok := pathCountry(r)
+	cc, ok := h.countryPage(w, r)
 	if !ok {
-		h.notFound(w, r)
-		return
-	}
-	if alliance.ActorFromContext(r.Context()).Anonymous() {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
 	d, err := h.loadCommitments(r, cc)

@@ -393,17 +393,27 @@ func pathCountry(r *http.Request) (string, bool) {
 	return cc, len(cc) == 2 && alliance.ValidCountryCode(cc)
 }
 
+// countryPage starts a reporting page of the country in the path: 404 for
+// no country, the login page for the anonymous; ok when the page goes on.
+func (h *handler) countryPage(w http.ResponseWriter, r *http.Request) (string, bool) {
+	cc, ok := pathCountry(r)
+	if !ok {
+		h.notFound(w, r)
+		return "", false
+	}
+	if alliance.ActorFromContext(r.Context()).Anonymous() {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return "", false
+	}
+	return cc, true
+}
+
 // countryReport shows a country's report for a period: per target, the
 // baseline, the commitments, the period's progress and the indicators
 // with their change; printable, and exported as CSV and JSON.
 func (h *handler) countryReport(w http.ResponseWriter, r *http.Request) {
-	cc, ok := pathCountry(r)
+	cc, ok := h.countryPage(w, r)
 	if !ok {
-		h.notFound(w, r)
-		return
-	}
-	if alliance.ActorFromContext(r.Context()).Anonymous() {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
 	d, err := h.loadReportPage(r, cc, periodField(r, time.Now()))
@@ -460,13 +470,8 @@ func (h *handler) loadReportPage(r *http.Request, cc, period string) (countryRep
 // the same report the API gives.
 func (h *handler) reportExport(format string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		cc, ok := pathCountry(r)
+		cc, ok := h.countryPage(w, r)
 		if !ok {
-			h.notFound(w, r)
-			return
-		}
-		if alliance.ActorFromContext(r.Context()).Anonymous() {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
 		rep, err := h.app.CountryReport(r.Context(), cc, periodField(r, time.Now()))
