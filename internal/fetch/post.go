@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"sync/atomic"
 )
 
 // Limits of Post.
@@ -23,6 +25,10 @@ const (
 // redirect: a POST is never followed, since resending a signed body to
 // another address is not what the sender agreed to.
 var ErrRedirect = errors.New("fetch: redirect not followed for POST")
+
+// ErrNoAnswer is wrapped by Post's error when the request was written in
+// full and no response came: the server may have acted on it.
+var ErrNoAnswer = errors.New("fetch: request sent, no answer")
 
 // Post sends body to rawURL with the given header through the same guarded
 // transport as Fetch: the SSRF guard, the timeout and the per-host
@@ -71,8 +77,15 @@ func (f *Fetcher) Post(ctx context.Context, rawURL string, body []byte, header h
 		Transport:     f.client.Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
+	}))
 	resp, err := c.Do(req)
 	if err != nil {
+		if wrote.Load() {
+			return 0, fmt.Errorf("fetch: post %s: %w: %w", u.Redacted(), ErrNoAnswer, err)
+		}
 		return 0, fmt.Errorf("fetch: post %s: %w", u.Redacted(), err)
 	}
 	defer resp.Body.Close()

@@ -121,3 +121,30 @@ func TestPostGuard(t *testing.T) {
 		t.Errorf("server got %d requests through the guard", n)
 	}
 }
+
+// TestPostNoAnswer checks that Post says when a request went out in full
+// and no answer came (the server may have acted on it), and not when the
+// connection was never made.
+func TestPostNoAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer srv.Close()
+	refused := httptest.NewServer(http.NotFoundHandler())
+	refusedAddr := refused.Listener.Addr().String()
+	refused.Close()
+	f := New(Options{Timeout: 2 * time.Second, PerHostInterval: -1, AllowAddrs: []netip.AddrPort{
+		netip.MustParseAddrPort(srv.Listener.Addr().String()), netip.MustParseAddrPort(refusedAddr)}})
+	defer f.Close()
+
+	if _, err := f.Post(t.Context(), srv.URL+"/hook", []byte(`{}`), nil); !errors.Is(err, ErrNoAnswer) {
+		t.Errorf("connection closed after the request: %v, want ErrNoAnswer", err)
+	}
+	if _, err := f.Post(t.Context(), "http://"+refusedAddr+"/hook", []byte(`{}`), nil); err == nil || errors.Is(err, ErrNoAnswer) {
+		t.Errorf("connection refused: %v, want an error that is not ErrNoAnswer", err)
+	}
+}

@@ -51,6 +51,23 @@ type Notice struct {
 	Payload Payload
 	// Secret is the webhook HMAC key of the contact; nil for email.
 	Secret []byte
+	// Handover, when set, is called just before the step after which the
+	// notice may have been delivered: the end of the message over SMTP
+	// (nothing before it is delivered), the request of a webhook. Its
+	// error abandons the delivery, and Send returns it. It lets the caller
+	// record that the outcome is about to become uncertain.
+	Handover func() error
+}
+
+// handover calls n.Handover, if any, and wraps its error.
+func (n Notice) handover() error {
+	if n.Handover == nil {
+		return nil
+	}
+	if err := n.Handover(); err != nil {
+		return fmt.Errorf("notify: notice %s: before handing it over: %w", n.ID, err)
+	}
+	return nil
 }
 
 // Payload is the JSON body of a webhook notice.
@@ -100,6 +117,22 @@ func MarkPermanent(err error) error {
 func Permanent(err error) bool {
 	var pe *permanentError
 	return errors.As(err, &pe)
+}
+
+// unconfirmedError marks an error after which the notice may have been
+// delivered: the message was handed over and no answer came.
+type unconfirmedError struct{ err error }
+
+func (e *unconfirmedError) Error() string { return e.err.Error() }
+func (e *unconfirmedError) Unwrap() error { return e.err }
+
+// Unconfirmed reports whether err leaves the delivery's outcome unknown:
+// an SMTP relay gave no reply to the end of the message, or a webhook gave
+// no response to a request it received in full. Sending again could deliver
+// the notice twice.
+func Unconfirmed(err error) bool {
+	var ue *unconfirmedError
+	return errors.As(err, &ue)
 }
 
 // permanentf formats a permanent error.

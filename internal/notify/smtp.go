@@ -168,12 +168,22 @@ func (s *SMTPSender) Send(ctx context.Context, n Notice) error {
 	if err != nil {
 		return fail("DATA", err, true)
 	}
+	// net/smtp's DATA writer sends the final dot only on Close: the
+	// message so far is buffered or written, and no relay delivers it
+	// before the dot.
 	if _, err := w.Write(msg); err != nil {
-		w.Close()
 		return fail("DATA", err, true)
 	}
+	if err := n.handover(); err != nil {
+		return err // the deferred Close drops the connection without the dot
+	}
 	if err := w.Close(); err != nil {
-		return fail("end of DATA", err, true)
+		err = fail("end of DATA", err, true)
+		// No reply to the end of the message: the relay may have taken it.
+		if _, replied := errors.AsType[*textproto.Error](err); !replied {
+			return &unconfirmedError{err}
+		}
+		return err
 	}
 	// The relay has taken the message; a failing QUIT changes nothing.
 	_ = c.Quit()

@@ -193,6 +193,9 @@ func TestSMTPReplies(t *testing.T) {
 			if Permanent(err) != tc.wantPermanent {
 				t.Fatalf("Permanent(%v) = %v, want %v", err, Permanent(err), tc.wantPermanent)
 			}
+			if Unconfirmed(err) {
+				t.Fatalf("Unconfirmed(%v) after a reply", err)
+			}
 			if len(sink.Messages()) != 0 {
 				t.Fatal("a rejected message was stored")
 			}
@@ -204,6 +207,20 @@ func TestSMTPReplies(t *testing.T) {
 				sink.WaitFor(t, 1, 2*time.Second)
 			}
 		})
+	}
+}
+
+// TestSMTPReplyLost checks that a message the relay took without replying
+// is reported unconfirmed: sending it again could deliver it twice.
+func TestSMTPReplyLost(t *testing.T) {
+	sink := smtpsink.Start(t)
+	sink.DropNextReply(1)
+	err := plainSender(sink).Send(context.Background(), emailNotice())
+	if err == nil || !Unconfirmed(err) || Permanent(err) {
+		t.Fatalf("Send = %v (unconfirmed %v), want an unconfirmed error", err, Unconfirmed(err))
+	}
+	if n := len(sink.Messages()); n != 1 {
+		t.Fatalf("%d messages in the sink, want 1", n)
 	}
 }
 
@@ -275,8 +292,8 @@ func TestSMTPTimeouts(t *testing.T) {
 			s := &SMTPSender{Addr: tc.addr, StartTLS: StartTLSNever, Timeout: tc.timeout}
 			start := time.Now()
 			err := s.Send(ctx, emailNotice())
-			if err == nil || Permanent(err) {
-				t.Fatalf("Send = %v, want a transient error", err)
+			if err == nil || Permanent(err) || Unconfirmed(err) {
+				t.Fatalf("Send = %v, want a transient error, not unconfirmed (nothing was handed over)", err)
 			}
 			if d := time.Since(start); d > 3*time.Second {
 				t.Fatalf("Send took %v", d)

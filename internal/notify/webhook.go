@@ -110,11 +110,17 @@ func (w *WebhookSender) Send(ctx context.Context, n Notice) error {
 	h.Set(HeaderTimestamp, ts)
 	h.Set(HeaderSignature, SignaturePrefix+Sign(n.Secret, ts, body))
 
+	if err := n.handover(); err != nil {
+		return err
+	}
 	status, err := w.Post(ctx, u.String(), body, h)
 	if err != nil {
 		err = fmt.Errorf("notify: webhook %s: %w", target, err)
 		if errors.Is(err, fetch.ErrBlocked) || errors.Is(err, fetch.ErrRedirect) {
 			return &permanentError{err}
+		}
+		if errors.Is(err, fetch.ErrNoAnswer) {
+			return &unconfirmedError{err}
 		}
 		return err
 	}

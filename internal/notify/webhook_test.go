@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,13 +172,36 @@ func TestWebhookRefused(t *testing.T) {
 				tc.edit(&n)
 			}
 			err := tc.w.Send(context.Background(), n)
-			if err == nil || Permanent(err) != tc.wantPermanent {
-				t.Fatalf("Send = %v (permanent %v), want an error, permanent %v", err, Permanent(err), tc.wantPermanent)
+			if err == nil || Permanent(err) != tc.wantPermanent || Unconfirmed(err) {
+				t.Fatalf("Send = %v (permanent %v, unconfirmed %v), want an error, permanent %v, not unconfirmed",
+					err, Permanent(err), Unconfirmed(err), tc.wantPermanent)
 			}
 		})
 	}
 	if n := len(site.received()); n != 0 {
 		t.Fatalf("site got %d requests", n)
+	}
+}
+
+// TestWebhookNoAnswer checks that a webhook that received the request and
+// closed the connection without answering is reported unconfirmed.
+func TestWebhookNoAnswer(t *testing.T) {
+	var got atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got.Add(1)
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	w := &WebhookSender{Post: guardedPost(t, srv).Post, AllowHTTP: true}
+	err := w.Send(context.Background(), webhookNotice(srv.URL+"/hook"))
+	if err == nil || !Unconfirmed(err) || Permanent(err) {
+		t.Fatalf("Send = %v (unconfirmed %v), want an unconfirmed error", err, Unconfirmed(err))
+	}
+	if got.Load() < 1 {
+		t.Fatal("the webhook received nothing")
 	}
 }
 

@@ -102,6 +102,7 @@ type Sink struct {
 	mu        sync.Mutex
 	msgs      []Message
 	failData  []failure
+	dropNext  int
 	failRcpt  []failure
 	rejected  int
 	conns     map[net.Conn]struct{}
@@ -144,6 +145,9 @@ func (s *Sink) ClientTLSConfig() *tls.Config {
 	return &tls.Config{RootCAs: s.roots, MinVersion: tls.VersionTLS12}
 }
 
+// errDropped ends a session without a reply (DropNextReply).
+var errDropped = errors.New("smtpsink: reply dropped")
+
 // FailNext makes the sink answer the next n messages with code and text at
 // the end of DATA instead of accepting them (for example 451 or 550).
 func (s *Sink) FailNext(n, code int, text string) {
@@ -152,6 +156,15 @@ func (s *Sink) FailNext(n, code int, text string) {
 	for range n {
 		s.failData = append(s.failData, failure{code, text})
 	}
+}
+
+// DropNextReply makes the sink take the next n messages and then close the
+// connection instead of replying to the end of DATA, as a relay whose
+// reply is lost: the message is delivered, the client cannot know it.
+func (s *Sink) DropNextReply(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropNext += n
 }
 
 // FailNextRcpt makes the sink answer the next n RCPT commands with code and
@@ -596,6 +609,15 @@ func (c *session) data() error {
 	m := Message{From: from, To: to, Data: buf.Bytes(), AuthUser: c.authUser, TLS: c.tls}
 	parse(&m)
 	c.s.store(m)
+	c.s.mu.Lock()
+	drop := c.s.dropNext > 0
+	if drop {
+		c.s.dropNext--
+	}
+	c.s.mu.Unlock()
+	if drop {
+		return errDropped
+	}
 	return c.reply(250, "2.0.0 OK queued")
 }
 
