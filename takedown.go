@@ -330,4 +330,7 @@ type Notice struct {
 	CreatedAt time.Time
 	SentAt    *time.Time
 	NextAt    *time.Time
+	// Unconfirmed marks a sent notice whose delivery was never confirmed
+	// (LastError says why); it is not sent again.
+	Unconfirmed bool
 }

@@ -97,7 +97,8 @@ func (a *App) Item(ctx context.Context, id int64) (alliance.Item, error) {
 		for _, n := range notices {
 			it.Notices = append(it.Notices, alliance.Notice{ID: n.ID, Kind: string(n.Kind), Channel: n.Channel,
 				Recipient: n.Recipient, Subject: n.Subject, Status: n.Status, Attempts: n.Attempts,
-				LastError: n.LastError, CreatedAt: n.CreatedAt, SentAt: n.SentAt, NextAt: n.NextAt})
+				LastError: n.LastError, CreatedAt: n.CreatedAt, SentAt: n.SentAt, NextAt: n.NextAt,
+				Unconfirmed: n.Unconfirmed})
 		}
 		return tx.AppendAudit(ctx, auditFor(ctx, it.OrgCode, "item.read", "item", strconv.FormatInt(id, 10)))
 	})

@@ -452,9 +452,9 @@ func contactDomains(host string) []string {
 // backoff up to MaxNoticeAttempts; permanent ones are given up at once. Both
 // stay visible on the notice. Without a Sender it does nothing.
 //
-// Delivery is at least once: a crash after a send and before its record
-// sends the notice again, with the same Message-ID and Idempotency-Key, so
-// the receiver can recognise it.
+// Delivery is at most once (see deliverNotice): a notice that may have been
+// delivered is never sent again; when its delivery is uncertain it is
+// recorded as sent and unconfirmed.
 func (a *App) NoticeBatch(ctx context.Context, limit int) (int, error) {
 	if alliance.ActorFromContext(ctx).UserID != 0 {
 		return 0, alliance.Errorf(alliance.EFORBIDDEN, "Notices are sent by the node itself.")
@@ -499,27 +499,19 @@ func (a *App) NoticeBatch(ctx context.Context, limit int) (int, error) {
 	if len(claims) == 0 {
 		return alerts, nil
 	}
-	// Each delivery is recorded as soon as it is made, not after the whole
-	// batch: a crash then resends (with the same Message-ID or notice id)
-	// only the notices whose sending it interrupted.
+	// Notices go out at most once. Each is marked as sending (committed)
+	// before its delivery starts and its outcome recorded as soon as it is
+	// known, not after the whole batch. A claimed notice still marked was
+	// cut off by a crash: it may have gone out, so it is recorded as sent
+	// and unconfirmed rather than sent again; the re-checks go on and the
+	// reminder after the renotice interval repeats it if the content stays.
 	var done atomic.Int64
 	var wg sync.WaitGroup
 	for _, n := range claims {
 		wg.Go(func() {
-			sendErr := a.takedown.Sender.Send(ctx, a.renderNotice(n, items[n.ItemID], contacts))
-			if sendErr != nil && ctx.Err() != nil {
-				return // cut off by the shutdown: not an attempt; released on stop
+			if a.deliverNotice(ctx, n, items[n.ItemID], contacts) {
+				done.Add(1)
 			}
-			// Recorded even when shutting down: the notice went out.
-			rctx := context.WithoutCancel(ctx)
-			err := a.db.InTx(rctx, func(tx *store.Tx) error {
-				return a.recordDelivery(rctx, tx, n, sendErr)
-			})
-			if err != nil {
-				a.log.ErrorContext(ctx, "record notice delivery failed", "notice", n.ID, "err", err)
-				return
-			}
-			done.Add(1)
 		})
 	}
 	wg.Wait()
@@ -528,6 +520,70 @@ func (a *App) NoticeBatch(ctx context.Context, limit int) (int, error) {
 	}
 	return int(done.Load()) + alerts, nil
 }
+
+// deliverNotice sends one claimed notice and records the outcome; it
+// reports whether an outcome was recorded.
+func (a *App) deliverNotice(ctx context.Context, n store.Notice, it alliance.Item, contacts map[int64]store.AbuseContact) bool {
+	// Outcomes are recorded even when shutting down: the notice may have
+	// gone out.
+	rctx := context.WithoutCancel(ctx)
+	record := func(outcome store.NoticeOutcome, sendErr error) bool {
+		err := a.db.InTx(rctx, func(tx *store.Tx) error {
+			return a.recordDelivery(rctx, tx, n, outcome, sendErr)
+		})
+		if err != nil {
+			a.log.ErrorContext(ctx, "record notice delivery failed", "notice", n.ID, "err", err)
+			return false
+		}
+		return true
+	}
+	if n.SendingAt != nil {
+		return record(store.NoticeUnconfirmed, errInterruptedSend)
+	}
+	// The mark is made at the last moment before the notice may be
+	// delivered (notify.Notice.Handover): a kill before it is no delivery
+	// and the notice is sent after the restart.
+	var marked bool
+	out := a.renderNotice(n, it, contacts)
+	out.Handover = func() error {
+		err := a.db.InTx(ctx, func(tx *store.Tx) error {
+			ok, err := tx.StartNoticeSend(ctx, n)
+			if err == nil && !ok {
+				err = errClaimLapsed
+			}
+			return err
+		})
+		marked = err == nil
+		return err
+	}
+	sendErr := a.takedown.Sender.Send(ctx, out)
+	switch {
+	case errors.Is(sendErr, errClaimLapsed):
+		return false // another process has the notice now
+	case sendErr == nil:
+		return record(store.NoticeSent, nil)
+	case notify.Unconfirmed(sendErr):
+		return record(store.NoticeUnconfirmed, sendErr)
+	case ctx.Err() != nil:
+		// Cut off by the shutdown before anything was accepted: not an
+		// attempt. The claim is released on stop and the notice sent later.
+		if marked {
+			if err := a.db.InTx(rctx, func(tx *store.Tx) error { return tx.AbandonNoticeSend(rctx, n) }); err != nil {
+				a.log.ErrorContext(ctx, "abandon notice delivery failed", "notice", n.ID, "err", err)
+			}
+		}
+		return false
+	}
+	return record(store.NoticeFailed, sendErr)
+}
+
+// errClaimLapsed abandons a delivery whose claim another process has taken.
+var errClaimLapsed = errors.New("the claim on the notice lapsed before it was handed over")
+
+// errInterruptedSend is why a notice claimed while still marked as sending
+// is unconfirmed.
+var errInterruptedSend = errors.New("the node stopped while sending this notice, so whether it was delivered is unknown; " +
+	"it is not sent again, and the reminder repeats it if the content stays online")
 
 // renderNotice turns an outbox row into what the sender sends.
 func (a *App) renderNotice(n store.Notice, it alliance.Item, contacts map[int64]store.AbuseContact) notify.Notice {
@@ -547,24 +603,30 @@ func (a *App) renderNotice(n store.Notice, it alliance.Item, contacts map[int64]
 	return out
 }
 
-// recordDelivery records one delivery attempt and its effect on the item.
-func (a *App) recordDelivery(ctx context.Context, tx *store.Tx, n store.Notice, sendErr error) error {
+// recordDelivery records one delivery attempt and its effect on the item:
+// an unconfirmed notice counts as sent.
+func (a *App) recordDelivery(ctx context.Context, tx *store.Tx, n store.Notice, outcome store.NoticeOutcome, sendErr error) error {
 	now := tx.Now()
-	if sendErr != nil {
+	if outcome == store.NoticeFailed {
 		var retry time.Time
 		if !notify.Permanent(sendErr) && n.Attempts+1 < MaxNoticeAttempts {
 			retry = now.Add(backoff(noticeBackoffBase, noticeBackoffMax, n.Attempts+1))
 		}
 		a.log.WarnContext(ctx, "notice delivery failed", "notice", n.ID, "item", n.ItemID, "attempts", n.Attempts+1,
 			"permanent", notify.Permanent(sendErr), "err", sendErr)
-		ok, err := tx.RecordNotice(ctx, n, false, deliveryError(sendErr), retry)
+		ok, err := tx.RecordNotice(ctx, n, store.NoticeFailed, deliveryError(sendErr), retry)
 		if err != nil || !ok || !retry.IsZero() {
 			return err
 		}
 		// Given up: the item is looked at again after the re-check interval.
 		return tx.SetNextTakedown(ctx, n.ItemID, now.Add(a.takedown.RecheckInterval))
 	}
-	ok, err := tx.RecordNotice(ctx, n, true, "", time.Time{})
+	event, msg := "notice.sent", ""
+	if outcome == store.NoticeUnconfirmed {
+		event, msg = "notice.unconfirmed", deliveryError(sendErr)
+		a.log.WarnContext(ctx, "notice delivery unconfirmed", "notice", n.ID, "item", n.ItemID, "err", sendErr)
+	}
+	ok, err := tx.RecordNotice(ctx, n, outcome, msg, time.Time{})
 	if err != nil || !ok {
 		return err
 	}
@@ -576,7 +638,7 @@ func (a *App) recordDelivery(ctx context.Context, tx *store.Tx, n store.Notice, 
 	if it.Route != nil {
 		org = it.Route.OrgCode
 	}
-	if err := tx.AppendAudit(ctx, auditFor(ctx, org, "notice.sent", "item", strconv.FormatInt(it.ID, 10))); err != nil {
+	if err := tx.AppendAudit(ctx, auditFor(ctx, org, event, "item", strconv.FormatInt(it.ID, 10))); err != nil {
 		return err
 	}
 	if it.Takedown.Status == alliance.TakedownPoliceCleared {

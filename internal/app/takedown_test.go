@@ -241,6 +241,82 @@ func TestNoticeRetries(t *testing.T) {
 	}
 }
 
+// TestNoticeAtMostOnce checks that a notice whose delivery may have
+// happened is never sent again: one whose sending a crash cut off (marked
+// sending, its claim released as a restarted node releases a dead
+// process's), and one the relay took without replying. Both count as sent,
+// unconfirmed, and their items move on to the re-checks.
+func TestNoticeAtMostOnce(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newTakedownEnv(t, db)
+		se := as(t, e.se)
+		ctx := sys(t.Context())
+		var ids []int64
+		for _, u := range []string{"/noise/11.png", "/noise/12.png"} {
+			ids = append(ids, e.submit(t, se, app.ReportInput{URLs: []string{e.base + u}}).Items[0].ID)
+		}
+		e.step(t)
+		for _, id := range ids {
+			if _, err := e.app.Assess(se, id, illegal); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.clock.Advance(app.DefaultPoliceGrace + time.Minute)
+		if _, err := e.app.TakedownBatch(ctx, 0); err != nil { // the notices go into the outbox
+			t.Fatal(err)
+		}
+
+		// The crash: the first notice is claimed and marked as sending, and
+		// the process dies before any outcome is recorded.
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			ns, err := tx.ClaimNotices(ctx, 1, time.Minute)
+			if err != nil || len(ns) != 1 || ns[0].ItemID != ids[0] {
+				return fmt.Errorf("claim: %v %+v", err, ns)
+			}
+			if ok, err := tx.StartNoticeSend(ctx, ns[0]); err != nil || !ok {
+				return fmt.Errorf("start sending: %v %v", ok, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _, err := e.app.ReleaseOwnClaims(ctx); err != nil || n != 1 {
+			t.Fatalf("release the dead claim: %d %v", n, err)
+		}
+		// The second notice: the relay takes it and the reply is lost.
+		e.sink.DropNextReply(1)
+		e.step(t)
+		for range 2 { // a retry, were there one, would be due by now
+			e.clock.Advance(5 * time.Minute)
+			e.step(t)
+		}
+
+		if got := len(e.sink.Messages()); got != 1 {
+			t.Errorf("%d messages reached the sink, want 1 (the one whose reply was lost, once)", got)
+		}
+		for i, id := range ids {
+			it := e.takedown(t, id)
+			if len(it.Notices) != 1 {
+				t.Fatalf("item %d: %d notices, want 1", id, len(it.Notices))
+			}
+			n := it.Notices[0]
+			want := []string{"stopped while sending", "end of DATA"}[i]
+			if n.Status != "sent" || !n.Unconfirmed || n.SentAt == nil || n.NextAt != nil || !strings.Contains(n.LastError, want) {
+				t.Errorf("item %d: notice %+v, want sent, unconfirmed, last error naming %q", id, n, want)
+			}
+			if it.Takedown.Status != alliance.TakedownNoticeSent {
+				t.Errorf("item %d is %s, want %s", id, it.Takedown.Status, alliance.TakedownNoticeSent)
+			}
+		}
+		var audited int
+		err = db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE action = 'notice.unconfirmed'`).Scan(&audited)
+		if err != nil || audited != 2 {
+			t.Errorf("%d notice.unconfirmed audit rows (%v), want 2", audited, err)
+		}
+	})
+}
+
 // TestAbuseContacts checks contact validation and that the most specific
 // contact wins: a webhook for the host over the network's e-mail.
 func TestAbuseContacts(t *testing.T) {

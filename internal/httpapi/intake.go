@@ -158,7 +158,8 @@ func (h *api) getItem(w http.ResponseWriter, r *http.Request) error {
 	for i, n := range it.Notices {
 		out.Notices[i] = noticeJSON{ID: n.ID, Kind: n.Kind, Channel: n.Channel, Recipient: n.Recipient, Subject: n.Subject,
 			Status: n.Status, Attempts: n.Attempts, LastError: n.LastError, CreatedAt: n.CreatedAt.UTC(),
-			SentAt: utcPtr(n.SentAt), NextAttemptAt: utcPtr(n.NextAt)}
+			SentAt: utcPtr(n.SentAt), NextAttemptAt: utcPtr(n.NextAt),
+			Unconfirmed: n.Unconfirmed}
 	}
 	out.TakedownHistory = make([]takedownEventJSON, len(it.TakedownHistory))
 	for i, e := range it.TakedownHistory {

@@ -307,6 +307,8 @@ type noticeJSON struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	SentAt        *time.Time `json:"sent_at,omitempty"`
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	// Unconfirmed: sent, but whether it arrived is unknown (see last_error).
+	Unconfirmed bool `json:"unconfirmed,omitempty"`
 }
 
 // noticeTemplateJSON is an organisation's notice template.

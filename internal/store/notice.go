@@ -95,6 +95,14 @@ type Notice struct {
 	SentAt    *time.Time
 	NextAt    *time.Time
 	Lease     time.Time // set by ClaimNotices
+	// SendingAt is set while a delivery is under way (StartNoticeSend). A
+	// claimed notice that has it was cut off by a crash: its outcome is
+	// unknown and it is not sent again.
+	SendingAt *time.Time
+	// Unconfirmed marks a sent notice whose delivery was never confirmed:
+	// the node stopped, or the relay or webhook stopped answering, after
+	// the notice may have gone out.
+	Unconfirmed bool
 }
 
 // InsertNotice adds a notice to the outbox, due at once unless status is
@@ -127,12 +135,13 @@ func (tx *Tx) PendingNotices(ctx context.Context, itemID int64) (int, error) {
 }
 
 const noticeColumns = `id, item_id, org_id, kind, channel, recipient, subject, body, status, attempts, last_error,
-	created_at, sent_at, next_attempt_at`
+	created_at, sent_at, next_attempt_at, sending_at, unconfirmed`
 
 func scanNotice(row interface{ Scan(...any) error }, n *Notice) error {
 	var kind string
 	err := row.Scan(&n.ID, &n.ItemID, &n.OrgID, &kind, &n.Channel, &n.Recipient, &n.Subject, &n.Body, &n.Status,
-		&n.Attempts, &n.LastError, scanTime(&n.CreatedAt), scanNullTime(&n.SentAt), scanNullTime(&n.NextAt))
+		&n.Attempts, &n.LastError, scanTime(&n.CreatedAt), scanNullTime(&n.SentAt), scanNullTime(&n.NextAt),
+		scanNullTime(&n.SendingAt), &n.Unconfirmed)
 	n.Kind = NoticeKind(kind)
 	return err
 }
@@ -149,31 +158,75 @@ func (tx *Tx) ClaimNotices(ctx context.Context, limit int, lease time.Duration) 
 	return out, err
 }
 
-// RecordNotice records a delivery attempt of a claimed notice: sent, or
-// failed with the error and, when retryAt is set, a next attempt (otherwise
-// it is given up). It reports false when the claim has lapsed (another
-// process claimed the notice since), and then changes nothing.
-func (tx *Tx) RecordNotice(ctx context.Context, n Notice, sent bool, errMsg string, retryAt time.Time) (bool, error) {
+// StartNoticeSend marks a claimed notice as being sent, just before the
+// delivery starts; it must commit before the first byte goes out. It
+// reports false when the claim has lapsed, and then changes nothing.
+func (tx *Tx) StartNoticeSend(ctx context.Context, n Notice) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE notices SET sending_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND sending_at IS NULL`,
+		tx.timeArg(tx.now), n.ID, tx.timeArg(n.Lease))
+	return affectedOne(res, err, fmt.Sprintf("start sending notice %d", n.ID))
+}
+
+// AbandonNoticeSend clears the mark of a delivery that certainly did not
+// happen (cut off by a shutdown before anything was accepted), so the
+// notice is sent when it is next due.
+func (tx *Tx) AbandonNoticeSend(ctx context.Context, n Notice) error {
+	_, err := tx.exec(ctx, `UPDATE notices SET sending_at = NULL WHERE id = $1 AND next_attempt_at = $2`,
+		n.ID, tx.timeArg(n.Lease))
+	return wrapErr(err, fmt.Sprintf("abandon sending notice %d", n.ID), errMsgs{})
+}
+
+// NoticeOutcome is what became of a delivery attempt.
+type NoticeOutcome int
+
+const (
+	// NoticeSent: the relay or webhook accepted the notice.
+	NoticeSent NoticeOutcome = iota
+	// NoticeUnconfirmed: the notice may have gone out and is not sent again.
+	NoticeUnconfirmed
+	// NoticeFailed: it certainly did not go out; retried at the given time,
+	// or given up when there is none.
+	NoticeFailed
+)
+
+// RecordNotice records the outcome of a delivery attempt of a claimed
+// notice: sent; unconfirmed (counted as sent, with errMsg saying why it is
+// unconfirmed); or failed with the error and, when retryAt is set, a next
+// attempt (otherwise it is given up). It reports false when the claim has
+// lapsed (another process claimed the notice since), and then changes
+// nothing.
+func (tx *Tx) RecordNotice(ctx context.Context, n Notice, outcome NoticeOutcome, errMsg string, retryAt time.Time) (bool, error) {
 	op := fmt.Sprintf("record notice %d", n.ID)
 	var (
 		q    string
 		args []any
 	)
 	switch {
-	case sent:
-		q = `UPDATE notices SET status = 'sent', attempts = attempts + 1, sent_at = $1, next_attempt_at = NULL, last_error = ''
-			WHERE id = $2 AND next_attempt_at = $3`
-		args = []any{tx.timeArg(tx.now), n.ID, tx.timeArg(n.Lease)}
+	case outcome == NoticeSent || outcome == NoticeUnconfirmed:
+		q = `UPDATE notices SET status = 'sent', attempts = attempts + 1, sent_at = $1, next_attempt_at = NULL,
+			sending_at = NULL, unconfirmed = $2, last_error = $3
+			WHERE id = $4 AND next_attempt_at = $5`
+		sentAt := tx.now
+		if n.SendingAt != nil {
+			sentAt = *n.SendingAt // when it may have gone out
+		}
+		args = []any{tx.timeArg(sentAt), outcome == NoticeUnconfirmed, errMsg, n.ID, tx.timeArg(n.Lease)}
 	case !retryAt.IsZero():
-		q = `UPDATE notices SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2
+		q = `UPDATE notices SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, sending_at = NULL
 			WHERE id = $3 AND next_attempt_at = $4`
 		args = []any{errMsg, tx.timeArg(retryAt), n.ID, tx.timeArg(n.Lease)}
 	default:
-		q = `UPDATE notices SET status = 'failed', attempts = attempts + 1, last_error = $1, next_attempt_at = NULL
+		q = `UPDATE notices SET status = 'failed', attempts = attempts + 1, last_error = $1, next_attempt_at = NULL,
+			sending_at = NULL
 			WHERE id = $2 AND next_attempt_at = $3`
 		args = []any{errMsg, n.ID, tx.timeArg(n.Lease)}
 	}
 	res, err := tx.exec(ctx, q, args...)
+	return affectedOne(res, err, op)
+}
+
+// affectedOne reports whether an update changed exactly one row.
+func affectedOne(res sql.Result, err error, op string) (bool, error) {
 	if err != nil {
 		return false, wrapErr(err, op, errMsgs{})
 	}
