@@ -217,5 +217,20 @@ func TestItemNotices(t *testing.T) {
 			wantContains(t, res.Body, "next attempt "+nx.UTC().Format("2006-01-02 15:04:05")+" UTC")
 		}
 		wantContains(t, c.get(path+"?lang=sv").Body, "Begäranden till värden", "Väntar på att skickas")
+
+		// A notice whose delivery could not be confirmed says so.
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			ns, err := tx.ClaimNotices(ctx, 1, time.Minute)
+			if err != nil || len(ns) != 1 {
+				return fmt.Errorf("claim: %v %d", err, len(ns))
+			}
+			_, err = tx.RecordNotice(ctx, ns[0], store.NoticeUnconfirmed, "no reply to the end of the message", time.Time{})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantContains(t, c.get(path+"?lang=en").Body, `data-status="sent" data-unconfirmed="true">Sent <span class="note">(delivery unconfirmed)</span>`,
+			"no reply to the end of the message")
 	})
 }
