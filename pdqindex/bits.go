@@ -78,6 +78,28 @@ func (p *packed) set(i uint32, v uint64) {
 	}
 }
 
+// fill sets slot i to vs[i] (masked to the width) for every i, writing
+// each word once: what set does, in order, without reading back.
+func (p *packed) fill(vs []uint64) {
+	var acc uint64 // bits not yet written, from bit 0
+	var n uint     // how many
+	w := 0
+	for _, v := range vs {
+		v &= p.mask
+		acc |= v << n
+		n += p.width
+		if n >= 64 {
+			p.words[w] = acc
+			w++
+			n -= 64
+			acc = v >> (p.width - n) // the bits of v that did not fit (none when n is 0)
+		}
+	}
+	if n > 0 {
+		p.words[w] = acc
+	}
+}
+
 func (p *packed) bytes() int { return 8 * len(p.words) }
 
 // dirSpan is how many buckets share one 64-byte directory block.

@@ -337,3 +337,29 @@ func TestMappedArrays(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestPackedFill checks that fill, the build's sequential writer, leaves
+// the same words as set for every width, and that get reads them back.
+func TestPackedFill(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for width := uint(1); width <= 57; width++ {
+		n := 1 + r.IntN(300)
+		vs := make([]uint64, n)
+		for i := range vs {
+			vs[i] = r.Uint64() // fill masks: the high bits must not leak
+		}
+		a, b := newPacked(n, width, nil), newPacked(n, width, nil)
+		for i, v := range vs {
+			a.set(uint32(i), v&a.mask)
+		}
+		b.fill(vs)
+		if !slices.Equal(a.words, b.words) {
+			t.Fatalf("width %d, n %d: fill differs from set", width, n)
+		}
+		for i, v := range vs {
+			if got := b.get(uint32(i)); got != v&b.mask {
+				t.Fatalf("width %d: slot %d = %x, want %x", width, i, got, v&b.mask)
+			}
+		}
+	}
+}

@@ -100,9 +100,7 @@ func buildPDQ(ids []uint64, keys []key) *pdqSegment {
 				// Postings are the sorted values less the bucket bits:
 				// low chunk bits above the position.
 				t.post = newPacked(n, s.pb+c.lo, mem)
-				for i, v := range sorted {
-					t.post.set(uint32(i), v&t.post.mask)
-				}
+				t.post.fill(sorted)
 				s.tables[k] = t
 				a, b = sorted, spare
 			}
@@ -157,36 +155,51 @@ func sortChunk(keys []key, c chunk, pb uint, a, b []uint64) (sorted, spare []uin
 		b = make([]uint64, n)
 	}
 	a, b = a[:n], b[:n]
-	for i := range keys {
-		a[i] = chunkAt(&keys[i], c.start, c.bits)<<pb | uint64(i)
-	}
 	shift, width := pb+c.lo, c.hi()
 	passes := (width + 10) / 11
+	if passes > maxSortPasses {
+		panic(fmt.Sprintf("pdqindex: a %d-bit bucket needs %d sort passes, at most %d", width, passes, maxSortPasses))
+	}
+	// The digits of every pass, counted in the one pass that extracts the
+	// chunks, instead of a counting pass over the array before each.
+	var shifts [maxSortPasses]uint
+	var masks [maxSortPasses]uint64
+	var counts [maxSortPasses][1 << 11]int
 	for p := range passes {
 		w := width / passes
 		if p < width%passes {
 			w++
 		}
-		var counts [1 << 11]int
-		mask := uint64(1)<<w - 1
-		for _, v := range a {
-			counts[v>>shift&mask]++
+		shifts[p], masks[p] = shift, uint64(1)<<w-1
+		shift += w
+	}
+	for i := range keys {
+		v := chunkAt(&keys[i], c.start, c.bits)<<pb | uint64(i)
+		a[i] = v
+		for p := range passes {
+			counts[p][v>>shifts[p]&masks[p]]++
 		}
+	}
+	for p := range passes {
+		sh, mask, cnt := shifts[p], masks[p], &counts[p]
 		off := 0
-		for d, c := range counts[:1<<w] {
-			counts[d] = off
+		for d, c := range cnt[:mask+1] {
+			cnt[d] = off
 			off += c
 		}
 		for _, v := range a {
-			d := v >> shift & mask
-			b[counts[d]] = v
-			counts[d]++
+			d := v >> sh & mask
+			b[cnt[d]] = v
+			cnt[d]++
 		}
 		a, b = b, a
-		shift += w
 	}
 	return a, b
 }
+
+// maxSortPasses bounds sortChunk's passes: 11 bits each, for buckets of up
+// to 33 bits (8·10⁹ buckets, far more than a segment can hold).
+const maxSortPasses = 3
 
 // bucketCounts counts the entries of each bucket of chunk c in sorted.
 func bucketCounts(sorted []uint64, c chunk, pb uint, counts []uint32) []uint32 {
