@@ -500,8 +500,9 @@ func (a *App) NoticeBatch(ctx context.Context, limit int) (int, error) {
 		return alerts, nil
 	}
 	// Notices go out at most once. Each is marked as sending (committed)
-	// before its delivery starts and its outcome recorded as soon as it is
-	// known, not after the whole batch. A claimed notice still marked was
+	// at its handover, the last moment before it may be delivered, and its
+	// outcome recorded as soon as it is known, not after the whole batch.
+	// A claimed notice still marked was
 	// cut off by a crash: it may have gone out, so it is recorded as sent
 	// and unconfirmed rather than sent again; the re-checks go on and the
 	// reminder after the renotice interval repeats it if the content stays.

@@ -95,7 +95,8 @@ type Notice struct {
 	SentAt    *time.Time
 	NextAt    *time.Time
 	Lease     time.Time // set by ClaimNotices
-	// SendingAt is set while a delivery is under way (StartNoticeSend). A
+	// SendingAt is set from the handover until the outcome is recorded
+	// (StartNoticeSend). A
 	// claimed notice that has it was cut off by a crash: its outcome is
 	// unknown and it is not sent again.
 	SendingAt *time.Time
@@ -158,9 +159,10 @@ func (tx *Tx) ClaimNotices(ctx context.Context, limit int, lease time.Duration) 
 	return out, err
 }
 
-// StartNoticeSend marks a claimed notice as being sent, just before the
-// delivery starts; it must commit before the first byte goes out. It
-// reports false when the claim has lapsed, and then changes nothing.
+// StartNoticeSend marks a claimed notice as being sent, at the handover
+// (notify.Notice.Handover): it must commit before the notice may be
+// delivered. It reports false when the claim has lapsed, and then changes
+// nothing.
 func (tx *Tx) StartNoticeSend(ctx context.Context, n Notice) (bool, error) {
 	res, err := tx.exec(ctx, `UPDATE notices SET sending_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND sending_at IS NULL`,
 		tx.timeArg(tx.now), n.ID, tx.timeArg(n.Lease))
