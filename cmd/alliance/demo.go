@@ -150,7 +150,8 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 			time.Duration(cfg.PoliceGrace), time.Duration(cfg.RecheckInterval))
 		if id, err := a.NodeIdentity(ctx); err == nil {
 			fmt.Fprintf(w, "\nFederation: this node is %s, key %s.\nPeer it with another node (alliance peer add --url … --key … --country …)\n"+
-				"to share banks: the other node's pull job replicates them into a mirror bank.\n", id.NodeID, federation.EncodePublicKey(id.Public()))
+				"to share banks: the other node's pull job replicates them into a mirror bank. The admin sees the\n"+
+				"node's identity and its peers' pulls on %s/peers.\n", id.NodeID, federation.EncodePublicKey(id.Public()), url)
 		}
 		fmt.Fprintf(w, "\nReporting: every member has synthetic commitments, awareness actions and capability levels. The\n"+
 			"secretariat sees the map and charts on %s/reporting; SE's users edit SE's at %s/reporting/SE/edit.\n", url, url)

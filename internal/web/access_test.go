@@ -198,6 +198,8 @@ var pageMatrix = []pageAccess{
 	{route: "POST /items/{id}/series/unlink", path: "/items/{item}/series/unlink", purpose: web.PurposeRetrace,
 		form: url.Values{"code": {"{series}"}, "reason": {"access"}}, allow: sePolice, hidden: nlPolice},
 	{route: "GET /alerts", allow: police | secretariat},
+	// Federation: the node's admins see its peers.
+	{route: "GET /peers", allow: admins},
 	{route: "POST /alerts/{id}/read", path: "/alerts/{alert}/read", purpose: web.PurposeSeries,
 		allow: sePolice, hidden: nlPolice | secretariat},
 

@@ -44,7 +44,7 @@ type Options struct {
 func DefaultOptions() Options { return Options{SecureCookies: true} }
 
 // pageNames are the page templates, each rendered inside templates/base.html.
-var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats", "series", "seriesview", "alerts", "dashboard", "countryreport", "commitments", "targets"}
+var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats", "series", "seriesview", "alerts", "dashboard", "countryreport", "commitments", "targets", "peers"}
 
 // pageParts are the shared templates a page uses besides the layout.
 var pageParts = map[string][]string{"series": {"seriesform"}, "seriesview": {"seriesform"}, "stats": {"chart"}, "dashboard": {"chart"}}
@@ -131,6 +131,7 @@ func (h *handler) pageRoutes() []pageRoute {
 		{"POST /series/{code}/status", h.setSeriesStatus},
 		{"POST /series/{code}/edit", h.updateSeries},
 		{"GET /alerts", h.alerts},
+		{"GET /peers", h.peers},
 		{"POST /alerts/{id}/read", h.markAlertRead},
 		{"POST /items/{id}/series", h.linkSeries},
 		{"POST /items/{id}/series/unlink", h.unlinkSeries},
@@ -348,7 +349,7 @@ type page struct {
 func nav(r *http.Request, actor alliance.Actor) []navItem {
 	items := []navItem{{Label: "NavHome", URL: "/"}, {Label: "NavCountries", URL: "/countries"}}
 	if actor.Role == alliance.RoleAdmin {
-		items = append(items, navItem{Label: "NavUsers", URL: "/#users"})
+		items = append(items, navItem{Label: "NavUsers", URL: "/#users"}, navItem{Label: "NavPeers", URL: "/peers"})
 	}
 	if len(actorQueues(actor)) > 0 {
 		items = append(items, navItem{Label: "NavQueue", URL: "/queue"})
