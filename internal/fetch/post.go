@@ -30,6 +30,16 @@ var ErrRedirect = errors.New("fetch: redirect not followed for POST")
 // full and no response came: the server may have acted on it.
 var ErrNoAnswer = errors.New("fetch: request sent, no answer")
 
+type beforeSendKey struct{}
+
+// WithBeforeSend returns a context under which Post calls fn when the
+// request's turn at the host has come (after the per-host slot and
+// interval), just before it is sent; an error from fn abandons the request
+// and Post returns it. A notice sender marks its point of no return there.
+func WithBeforeSend(ctx context.Context, fn func() error) context.Context {
+	return context.WithValue(ctx, beforeSendKey{}, fn)
+}
+
 // Post sends body to rawURL with the given header through the same guarded
 // transport as Fetch: the SSRF guard, the timeout and the per-host
 // politeness apply alike. The User-Agent is the fetcher's unless header sets
@@ -58,6 +68,11 @@ func (f *Fetcher) Post(ctx context.Context, rawURL string, body []byte, header h
 	}
 	if err := f.wait(ctx, u.Hostname()); err != nil {
 		return 0, err
+	}
+	if fn, _ := ctx.Value(beforeSendKey{}).(func() error); fn != nil {
+		if err := fn(); err != nil {
+			return 0, err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()

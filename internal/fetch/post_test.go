@@ -148,3 +148,42 @@ func TestPostNoAnswer(t *testing.T) {
 		t.Errorf("connection refused: %v, want an error that is not ErrNoAnswer", err)
 	}
 }
+
+// TestPostBeforeSend checks that Post calls the WithBeforeSend hook once
+// its turn at the host has come and before the request leaves, and that
+// the hook's error abandons the request.
+func TestPostBeforeSend(t *testing.T) {
+	var got atomic.Int32
+	var hooked atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/first" && !hooked.Load() {
+			t.Error("the request arrived before the hook ran")
+		}
+		got.Add(1)
+	}))
+	defer srv.Close()
+	f := New(Options{Timeout: 2 * time.Second, PerHostInterval: 200 * time.Millisecond,
+		AllowAddrs: []netip.AddrPort{netip.MustParseAddrPort(srv.Listener.Addr().String())}})
+	defer f.Close()
+
+	if _, err := f.Post(t.Context(), srv.URL+"/first", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var at time.Time
+	start := time.Now()
+	ctx := WithBeforeSend(t.Context(), func() error { at = time.Now(); hooked.Store(true); return nil })
+	if _, err := f.Post(ctx, srv.URL+"/second", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if at.IsZero() || at.Sub(start) < 150*time.Millisecond {
+		t.Errorf("hook ran %v after the call: want it after the host's 200 ms interval", at.Sub(start))
+	}
+	refused := errors.New("not now")
+	ctx = WithBeforeSend(t.Context(), func() error { return refused })
+	if _, err := f.Post(ctx, srv.URL+"/third", nil, nil); !errors.Is(err, refused) {
+		t.Errorf("Post with a failing hook = %v, want its error", err)
+	}
+	if n := got.Load(); n != 2 {
+		t.Errorf("server got %d requests, want 2 (none after the failing hook)", n)
+	}
+}

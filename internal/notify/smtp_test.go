@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"net/mail"
 	"strings"
@@ -221,6 +222,29 @@ func TestSMTPReplyLost(t *testing.T) {
 	}
 	if n := len(sink.Messages()); n != 1 {
 		t.Fatalf("%d messages in the sink, want 1", n)
+	}
+}
+
+// TestSMTPHandover checks that the Handover runs once the message is
+// written and before its end, and that its error abandons the message: the
+// connection closes without the final dot and the relay keeps nothing.
+func TestSMTPHandover(t *testing.T) {
+	sink := smtpsink.Start(t)
+	n := emailNotice()
+	handed := 0
+	n.Handover = func() error { handed++; return nil }
+	if err := plainSender(sink).Send(context.Background(), n); err != nil || handed != 1 {
+		t.Fatalf("Send = %v with %d handovers, want nil and 1", err, handed)
+	}
+	sink.WaitFor(t, 1, 2*time.Second)
+	stop := errors.New("claim lapsed")
+	n.Handover = func() error { return stop }
+	if err := plainSender(sink).Send(context.Background(), n); !errors.Is(err, stop) || Unconfirmed(err) {
+		t.Fatalf("Send with a failing handover = %v, want its error", err)
+	}
+	time.Sleep(100 * time.Millisecond) // the sink would have stored it by now
+	if got := len(sink.Messages()); got != 1 {
+		t.Fatalf("%d messages in the sink, want 1 (the abandoned one is not delivered)", got)
 	}
 }
 

@@ -43,7 +43,9 @@ var (
 type WebhookSender struct {
 	// Post sends the request; normally fetch.Fetcher.Post, the SSRF-guarded
 	// client. It returns the response status, and an error only when no
-	// final response arrived (or a redirect did).
+	// final response arrived (or a redirect did). It must call the hook
+	// that fetch.WithBeforeSend puts in its context just before sending, as
+	// fetch.Fetcher.Post does: that is where the notice's Handover runs.
 	Post func(ctx context.Context, url string, body []byte, header http.Header) (status int, err error)
 	// Now gives the signature timestamp; nil means time.Now.
 	Now func() time.Time
@@ -110,10 +112,9 @@ func (w *WebhookSender) Send(ctx context.Context, n Notice) error {
 	h.Set(HeaderTimestamp, ts)
 	h.Set(HeaderSignature, SignaturePrefix+Sign(n.Secret, ts, body))
 
-	if err := n.handover(); err != nil {
-		return err
-	}
-	status, err := w.Post(ctx, u.String(), body, h)
+	// The handover is marked when the request's turn at the host has come,
+	// not before a wait behind other notices to the same host.
+	status, err := w.Post(fetch.WithBeforeSend(ctx, n.handover), u.String(), body, h)
 	if err != nil {
 		err = fmt.Errorf("notify: webhook %s: %w", target, err)
 		if errors.Is(err, fetch.ErrBlocked) || errors.Is(err, fetch.ErrRedirect) {

@@ -243,3 +243,30 @@ func TestSignVerify(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookHandover checks that a webhook notice's Handover runs before
+// the request leaves, and that its error abandons the delivery.
+func TestWebhookHandover(t *testing.T) {
+	site := newHookSite(t)
+	w := &WebhookSender{Post: guardedPost(t, site.srv).Post, AllowHTTP: true}
+	n := webhookNotice(site.srv.URL + "/s/200")
+	handed := 0
+	n.Handover = func() error {
+		handed++
+		if got := len(site.received()); got != 0 {
+			t.Errorf("the site had %d requests at the handover", got)
+		}
+		return nil
+	}
+	if err := w.Send(context.Background(), n); err != nil || handed != 1 || len(site.received()) != 1 {
+		t.Fatalf("Send = %v, handovers %d, requests %d: want nil, 1, 1", err, handed, len(site.received()))
+	}
+	stop := errors.New("claim lapsed")
+	n.Handover = func() error { return stop }
+	if err := w.Send(context.Background(), n); !errors.Is(err, stop) || Unconfirmed(err) {
+		t.Fatalf("Send with a failing handover = %v, want its error", err)
+	}
+	if got := len(site.received()); got != 1 {
+		t.Fatalf("the site got %d requests, want still 1", got)
+	}
+}
