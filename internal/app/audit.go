@@ -46,6 +46,28 @@ func (a *App) AuditEvents(ctx context.Context, after int64, limit int) ([]allian
 	return out, nil
 }
 
+// RecentAuditEvents returns the newest n rows of the audit log, newest
+// first, seen as AuditEvents sees them.
+func (a *App) RecentAuditEvents(ctx context.Context, n int) ([]alliance.AuditEvent, error) {
+	actor, err := require(ctx, alliance.PermViewAudit)
+	if err != nil {
+		return nil, err
+	}
+	org := actor.OrgCode
+	if actor.System {
+		org = ""
+	}
+	var out []alliance.AuditEvent
+	err = a.db.InReadTx(ctx, func(tx *store.Tx) error {
+		out, err = tx.RecentAuditEvents(ctx, org, n)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: recent audit events: %w", err)
+	}
+	return out, nil
+}
+
 // Housekeeping removes what has expired: web sessions; reporters' contact
 // e-mails past alliance.ContactRetention (with a "contact.purge" audit row
 // saying how many); idempotency keys older than a day; bank imports that

@@ -154,6 +154,19 @@ func (tx *Tx) AuditEvents(ctx context.Context, orgCode string, after int64, limi
 	return tx.auditQuery(ctx, "list audit events", q, args...)
 }
 
+// RecentAuditEvents returns the newest limit audit rows, newest first: of
+// orgCode's organisation, or of the whole node when it is "". It reads
+// only those rows (the primary key, or audit_events_org_code).
+func (tx *Tx) RecentAuditEvents(ctx context.Context, orgCode string, limit int) ([]alliance.AuditEvent, error) {
+	limit = min(max(limit, 1), maxAuditPage)
+	q, args := `SELECT `+auditColumns+` FROM audit_events ORDER BY seq DESC LIMIT $1`, []any{limit}
+	if orgCode != "" {
+		q = `SELECT ` + auditColumns + ` FROM audit_events WHERE org_code = $1 ORDER BY seq DESC LIMIT $2`
+		args = []any{orgCode, limit}
+	}
+	return tx.auditQuery(ctx, "recent audit events", q, args...)
+}
+
 func (tx *Tx) auditQuery(ctx context.Context, op, q string, args ...any) ([]alliance.AuditEvent, error) {
 	rows, err := tx.query(ctx, q, args...)
 	if err != nil {

@@ -100,6 +100,32 @@ func TestAuditAppendAndList(t *testing.T) {
 				}
 			})
 		}
+		// Newest first, without reading the rest of the log.
+		recent := []struct {
+			org   string
+			limit int
+			want  []alliance.AuditEvent
+		}{
+			{"", 2, []alliance.AuditEvent{evs[4], evs[3]}},
+			{"SE-HOTLINE", 2, []alliance.AuditEvent{evs[4], evs[2]}},
+			{"NO-POLICE", 10, []alliance.AuditEvent{evs[3], evs[1]}},
+			{"XX-NONE", 10, nil},
+		}
+		for _, tt := range recent {
+			err := db.InReadTx(ctx, func(tx *store.Tx) error {
+				got, err := tx.RecentAuditEvents(ctx, tt.org, tt.limit)
+				if err != nil {
+					return err
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("RecentAuditEvents(%q, %d) (-want +got):\n%s", tt.org, tt.limit, diff)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
 	})
 }
 

@@ -152,8 +152,10 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 	case alliance.RoleSecretariat:
 		d.Overview, err = h.overview(ctx)
 	case alliance.RoleAuditor:
-		d.Audit, err = h.recentAudit(ctx, recentAuditRows)
-		if err == nil {
+		d.Audit, err = h.app.RecentAuditEvents(ctx, recentAuditRows)
+		// The verification walks and hashes the whole log (minutes at tens
+		// of millions of rows): it runs when the auditor asks for it.
+		if err == nil && r.URL.Query().Get("verify") == "1" {
 			var v alliance.AuditVerification
 			v, err = h.app.VerifyAudit(ctx)
 			d.Verification = &v
@@ -178,31 +180,6 @@ func (h *handler) overview(ctx context.Context) (*overview, error) {
 		}
 	}
 	return o, nil
-}
-
-// recentAudit returns the newest n audit rows the actor may see, newest
-// first. The app pages the log forwards only, so this walks it; the chain
-// verification on the same page walks it too.
-func (h *handler) recentAudit(ctx context.Context, n int) ([]alliance.AuditEvent, error) {
-	const pageSize = 500
-	var last []alliance.AuditEvent
-	after := int64(0)
-	for {
-		rows, err := h.app.AuditEvents(ctx, after, pageSize)
-		if err != nil {
-			return nil, err
-		}
-		last = append(last, rows...)
-		if len(last) > n {
-			last = slices.Clone(last[len(last)-n:])
-		}
-		if len(rows) < pageSize {
-			break
-		}
-		after = rows[len(rows)-1].Seq
-	}
-	slices.Reverse(last)
-	return last, nil
 }
 
 // countryRow is one row of the countries table.

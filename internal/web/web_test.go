@@ -184,8 +184,8 @@ func TestHomePerRole(t *testing.T) {
 				[]string{"The alliance at a glance", `<span class="number">48</span> member countries of 249 countries`, `href="/countries?member=1"`},
 				[]string{`id="queue"`, `id="users"`, `href="/items"`, `href="/report"`}},
 			{alliance.RoleAuditor, "SE-HOTLINE", "auditor@hotline.example",
-				[]string{`id="audit"`, "Intact", "session.create", "Recent events of your organisation"},
-				[]string{`id="queue"`, `id="users"`, `href="/items"`}},
+				[]string{`id="audit"`, `id="audit-verify"`, "Verify the chain now", "session.create", "Recent events of your organisation"},
+				[]string{`id="queue"`, `id="users"`, `href="/items"`, "Intact"}},
 		}
 		for _, tc := range tests {
 			e.addUser(tc.email, tc.org, tc.role)
@@ -202,6 +202,10 @@ func TestHomePerRole(t *testing.T) {
 					if strings.Contains(res.Body, s) {
 						t.Errorf("%s home shows %q", tc.role, s)
 					}
+				}
+				if tc.role == alliance.RoleAuditor {
+					// The chain is checked when the auditor asks.
+					wantContains(t, c.get("/?verify=1").Body, "Intact", "audit log checked")
 				}
 			})
 		}
