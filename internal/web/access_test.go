@@ -200,6 +200,10 @@ var pageMatrix = []pageAccess{
 	{route: "GET /alerts", allow: police | secretariat},
 	// Federation: the node's admins see its peers.
 	{route: "GET /peers", allow: admins},
+	// Admins disable and enable their organisation's users (no such user
+	// here: the form comes back with the error).
+	{route: "POST /users/disable", purpose: web.PurposeUsers, form: url.Values{"email": {"nobody@example.org"}}, allow: admins},
+	{route: "POST /users/enable", purpose: web.PurposeUsers, form: url.Values{"email": {"nobody@example.org"}}, allow: admins},
 	{route: "POST /alerts/{id}/read", path: "/alerts/{alert}/read", purpose: web.PurposeSeries,
 		allow: sePolice, hidden: nlPolice | secretariat},
 

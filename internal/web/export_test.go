@@ -27,4 +27,5 @@ const (
 	PurposeRetrace   = purposeRetrace
 	PurposeSeries    = purposeSeries
 	PurposeReporting = purposeReporting
+	PurposeUsers     = purposeUsers
 )

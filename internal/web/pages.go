@@ -115,6 +115,9 @@ type homeData struct {
 	Me app.Me
 
 	Users []alliance.User // admin: the organisation's users
+	// CSRF is the token of the admin's disable and enable buttons;
+	// UsersDone names what the last one did, UsersAlert why it was refused.
+	CSRF, UsersDone, UsersAlert string
 
 	Queue bool // analyst and police: links to the work queue
 
@@ -132,21 +135,36 @@ type overview struct {
 
 // home shows the landing page to the public and the role's home page to users.
 func (h *handler) home(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	actor := alliance.ActorFromContext(ctx)
-	if actor.Anonymous() {
+	if alliance.ActorFromContext(r.Context()).Anonymous() {
 		h.render(w, r, http.StatusOK, "landing", "LandingTitle", nil)
 		return
 	}
-	me, err := h.app.Me(ctx)
+	d, err := h.homeData(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	switch r.URL.Query().Get("user") {
+	case "disabled":
+		d.UsersDone = "UsersDisabledDone"
+	case "enabled":
+		d.UsersDone = "UsersEnabledDone"
+	}
+	h.render(w, r, http.StatusOK, "home", "HomeTitle", d)
+}
+
+// homeData gathers the signed-in actor's home page.
+func (h *handler) homeData(r *http.Request) (homeData, error) {
+	ctx := r.Context()
+	me, err := h.app.Me(ctx)
+	if err != nil {
+		return homeData{}, err
+	}
 	d := homeData{Me: me}
-	switch actor.Role {
+	switch actor := alliance.ActorFromContext(ctx); actor.Role {
 	case alliance.RoleAdmin:
 		d.Users, err = h.app.OrgUsers(ctx)
+		d.CSRF = csrfToken(sessionFrom(ctx).csrf, purposeUsers)
 	case alliance.RoleAnalyst, alliance.RolePolice:
 		d.Queue = true
 	case alliance.RoleSecretariat:
@@ -161,11 +179,40 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 			d.Verification = &v
 		}
 	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
+	return d, err
+}
+
+// setUserDisabled disables or enables a user of the admin's organisation
+// from the home page's buttons: at once, without the command line, as when
+// someone leaves or loses a device. A refusal shows the page again with
+// the reason.
+func (h *handler) setUserDisabled(disabled bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !h.formPost(w, r, maxFormBytes, purposeUsers) {
+			return
+		}
+		err := h.app.SetUserDisabled(r.Context(), r.PostFormValue("email"), disabled)
+		if err == nil {
+			done := "enabled"
+			if disabled {
+				done = "disabled"
+			}
+			http.Redirect(w, r, "/?user="+done+"#users", http.StatusSeeOther)
+			return
+		}
+		status := formStatus(err)
+		if status == 0 {
+			h.fail(w, r, err)
+			return
+		}
+		d, derr := h.homeData(r)
+		if derr != nil {
+			h.fail(w, r, derr)
+			return
+		}
+		d.UsersAlert = alliance.ErrorMessage(err)
+		h.render(w, r, status, "home", "HomeTitle", d)
 	}
-	h.render(w, r, http.StatusOK, "home", "HomeTitle", d)
 }
 
 func (h *handler) overview(ctx context.Context) (*overview, error) {

@@ -32,6 +32,7 @@ const (
 	purposeReport  = "report"
 	purposeRetrace = "retrace" // the item page's buttons: re-trace and fetch again
 	purposeSeries  = "series"  // the series pages' forms and the alerts' buttons
+	purposeUsers   = "users"   // the admin's disable and enable buttons
 )
 
 // sessionInfo is what the session middleware learned about a request.

@@ -132,6 +132,8 @@ func (h *handler) pageRoutes() []pageRoute {
 		{"POST /series/{code}/edit", h.updateSeries},
 		{"GET /alerts", h.alerts},
 		{"GET /peers", h.peers},
+		{"POST /users/disable", h.setUserDisabled(true)},
+		{"POST /users/enable", h.setUserDisabled(false)},
 		{"POST /alerts/{id}/read", h.markAlertRead},
 		{"POST /items/{id}/series", h.linkSeries},
 		{"POST /items/{id}/series/unlink", h.unlinkSeries},

@@ -1,0 +1,71 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"alliance"
+	"alliance/internal/store"
+	"alliance/internal/testutil"
+)
+
+// TestUsersDisableEnable checks the admin's buttons on the home page: an
+// analyst disabled there is signed out at once and cannot sign in, and is
+// let back in by Enable; an admin cannot disable themselves, nor a user of
+// another organisation.
+func TestUsersDisableEnable(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, true)
+		admin := e.addUser("admin@se-hotline.example", "SE-HOTLINE", alliance.RoleAdmin)
+		analyst := e.addUser("analyst@se-hotline.example", "SE-HOTLINE", alliance.RoleAnalyst)
+		nlAdmin := e.addUser("admin@nl-hotline.example", "NL-HOTLINE", alliance.RoleAdmin)
+		ac := e.client()
+		ac.login(analyst.Email)
+		wantStatus(t, ac.get("/queue"), http.StatusOK)
+
+		c := e.client()
+		c.login(admin.Email)
+		home := c.get("/?lang=en")
+		wantContains(t, home.Body, `action="/users/disable"`, `aria-label="Disable analyst@se-hotline.example"`, "<td>You</td>")
+		// The first token on the page is the logout button's.
+		i := strings.Index(home.Body, `action="/users/disable"`)
+		if i < 0 {
+			t.Fatal("no disable button")
+		}
+		token := csrf(t, home.Body[i:])
+
+		res := c.post("/users/disable", url.Values{"csrf": {token}, "email": {analyst.Email}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/?user=disabled#users" {
+			t.Fatalf("disable: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+		home = c.get("/?user=disabled")
+		wantContains(t, home.Body, `id="users-done"`, "The user is disabled", `aria-label="Enable analyst@se-hotline.example"`)
+		// The analyst's session ends at once, and they cannot sign in.
+		if r := ac.get("/queue"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+			t.Errorf("the disabled analyst's session: %d %s, want sent to /login", r.StatusCode, r.Header.Get("Location"))
+		}
+		lc := e.client()
+		form := lc.get("/login")
+		if r := lc.post("/login", url.Values{"csrf": {csrf(t, form.Body)}, "email": {analyst.Email}, "password": {testPassword}}); r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("a disabled user's login: %d, want 401", r.StatusCode)
+		}
+
+		res = c.post("/users/enable", url.Values{"csrf": {token}, "email": {analyst.Email}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/?user=enabled#users" {
+			t.Fatalf("enable: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+		ac = e.client()
+		ac.login(analyst.Email)
+		wantStatus(t, ac.get("/queue"), http.StatusOK)
+
+		// Not oneself; not another organisation's user; not without the token.
+		res = c.post("/users/disable", url.Values{"csrf": {token}, "email": {admin.Email}})
+		wantStatus(t, res, http.StatusBadRequest)
+		wantContains(t, res.Body, `id="users-alert"`, "You cannot disable or enable your own account.")
+		wantStatus(t, c.post("/users/disable", url.Values{"csrf": {token}, "email": {nlAdmin.Email}}), http.StatusForbidden)
+		wantStatus(t, c.post("/users/disable", url.Values{"csrf": {"forged"}, "email": {analyst.Email}}), http.StatusForbidden)
+		wantStatus(t, ac.get("/queue"), http.StatusOK)
+	})
+}
