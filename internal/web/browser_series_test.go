@@ -1,8 +1,6 @@
 package web_test
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -20,11 +18,7 @@ func TestBrowserSeries(t *testing.T) {
 	e := newEnv(t, testutil.NewSQLite(t), true)
 	const email = "police@se-police.example"
 	e.addUser(email, "SE-POLICE", alliance.RolePolice)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", csp)
-		e.h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
+	srv := e.browserServer()
 
 	step(t, ctx, "log in",
 		chromedp.Navigate(srv.URL+"/login"),

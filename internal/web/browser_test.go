@@ -38,11 +38,7 @@ func TestBrowserLogin(t *testing.T) {
 	e := newEnv(t, testutil.NewSQLite(t), true)
 	const email = "secretariat@alliance.example"
 	e.addUser(email, alliance.SecretariatCode, alliance.RoleSecretariat)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", csp)
-		e.h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
+	srv := e.browserServer()
 
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/"),
@@ -124,6 +120,17 @@ func TestBrowserLogin(t *testing.T) {
 	}
 }
 
+// browserServer serves the UI to the test's browser with the server's
+// Content-Security-Policy, as the real server sends it, until the test ends.
+func (e *env) browserServer() *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", csp)
+		e.h.ServeHTTP(w, r)
+	}))
+	e.t.Cleanup(srv.Close)
+	return srv
+}
+
 // step runs actions within a few seconds and, when they fail, ends the test
 // with the address and text of the page the browser was on.
 func step(t *testing.T, ctx context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
@@ -165,11 +172,7 @@ func TestBrowserReport(t *testing.T) {
 	e := newEnv(t, testutil.NewSQLite(t), true)
 	const email = "analyst@se-hotline.example"
 	e.addUser(email, "SE-HOTLINE", alliance.RoleAnalyst)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", csp)
-		e.h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
+	srv := e.browserServer()
 	seURL, nlURL := "https://se.example.test/a", "http://"+trace.ExampleNL+"/b"
 
 	if err := chromedp.Do(ctx,

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -65,30 +64,20 @@ func TestPeers(t *testing.T) {
 	})
 }
 
-// TestBrowserAdmin walks an admin's pages in headless Chromium: disabling
-// a user with the home page's button, then the peers page from the
-// navigation.
+// TestBrowserAdmin walks an admin's pages in headless Chromium: the peers
+// page from the navigation, then disabling a user with the home page's
+// button.
 func TestBrowserAdmin(t *testing.T) {
 	ctx := testutil.Browser(t)
 	e := newEnv(t, testutil.NewSQLite(t), true)
 	admin := e.addUser("admin@se-hotline.example", "SE-HOTLINE", alliance.RoleAdmin)
 	e.addUser("analyst@se-hotline.example", "SE-HOTLINE", alliance.RoleAnalyst)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", csp)
-		e.h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	step(t, ctx, "log in and disable the analyst",
+	srv := e.browserServer()
+	step(t, ctx, "log in and open the peers page",
 		chromedp.Navigate(srv.URL+"/login"),
 		chromedp.SendKeys(chromedp.ID("email"), admin.Email),
 		chromedp.SendKeys(chromedp.ID("password"), testPassword),
 		chromedp.Submit(chromedp.ID("password")),
-		chromedp.Click(chromedp.CSS(`button[aria-label="Disable analyst@se-hotline.example"]`)),
-		chromedp.WaitVisible(chromedp.ID("users-done")),
-		chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Enable analyst@se-hotline.example"]`)),
-	)
-	screenshot(t, ctx, "web-users.png")
-	step(t, ctx, "open the peers page",
 		chromedp.Click(chromedp.CSS(`nav a[href="/peers"]`)),
 		chromedp.WaitVisible(chromedp.ID("node-identity")),
 	)
@@ -100,4 +89,11 @@ func TestBrowserAdmin(t *testing.T) {
 		t.Errorf("peers page:\n%s", text)
 	}
 	screenshot(t, ctx, "web-peers.png")
+	step(t, ctx, "disable the analyst",
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Disable analyst@se-hotline.example"]`)),
+		chromedp.WaitVisible(chromedp.ID("users-done")),
+		chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Enable analyst@se-hotline.example"]`)),
+	)
+	screenshot(t, ctx, "web-users.png")
 }
