@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,48 @@ func TestLoginRateLimit(t *testing.T) {
 		clock.Advance(16 * time.Minute)
 		if _, err := a.Login(t.Context(), u.Email, password, "203.0.113.9"); err != nil {
 			t.Fatalf("after the window: %v", err)
+		}
+	})
+}
+
+// TestChangePasswordRules checks who may change a password and that wrong
+// current passwords count towards the login limit, and the change audited.
+func TestChangePasswordRules(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		clock := testutil.NewFixedClock(testutil.Epoch)
+		a := newApp(t, db, clock)
+		u := addUser(t, a, "analyst@se.example.org", "SE-HOTLINE", "analyst")
+		res, err := a.Login(t.Context(), u.Email, password, "198.51.100.7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := alliance.NewContextWithActor(t.Context(), u.Actor())
+		const next = "another long passphrase"
+		if err := a.ChangePassword(sys(t.Context()), res.Secret, password, next); alliance.ErrorCode(err) != alliance.EFORBIDDEN {
+			t.Errorf("the system actor: %v, want forbidden", err)
+		}
+		tokenActor := u.Actor()
+		tokenActor.TokenID = 1
+		if err := a.ChangePassword(alliance.NewContextWithActor(t.Context(), tokenActor), "", password, next); alliance.ErrorCode(err) != alliance.EFORBIDDEN {
+			t.Errorf("an API token: %v, want forbidden", err)
+		}
+		for i := range 10 {
+			if err := a.ChangePassword(ctx, res.Secret, "wrong password!", next); alliance.ErrorField(err) != "current" {
+				t.Fatalf("attempt %d: %v, want a wrong current password", i, err)
+			}
+		}
+		if err := a.ChangePassword(ctx, res.Secret, password, next); alliance.ErrorCode(err) != alliance.ERATELIMIT {
+			t.Fatalf("11th attempt: %v, want rate limited", err)
+		}
+		clock.Advance(16 * time.Minute)
+		if err := a.ChangePassword(ctx, res.Secret, password, next); err != nil {
+			t.Fatalf("after the window: %v", err)
+		}
+		if got := auditActions(t, db); !slices.Contains(got, "analyst@se.example.org user.password user") {
+			t.Errorf("audit %v lacks user.password", got)
+		}
+		if _, _, err := a.SessionActor(t.Context(), res.Secret); err != nil {
+			t.Errorf("the session that changed the password: %v, want it kept", err)
 		}
 	})
 }

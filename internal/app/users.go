@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -39,10 +40,8 @@ func (a *App) AddUser(ctx context.Context, in NewUser) (alliance.User, error) {
 	}
 	var hash string
 	if in.Password != "" {
-		if n := utf8.RuneCountInString(in.Password); n < MinPasswordLength {
-			return alliance.User{}, alliance.FieldErrorf("password", "Password must have at least %d characters.", MinPasswordLength)
-		} else if len(in.Password) > MaxPasswordLength {
-			return alliance.User{}, alliance.FieldErrorf("password", "Password is longer than %d bytes.", MaxPasswordLength)
+		if err := checkNewPassword("password", in.Password); err != nil {
+			return alliance.User{}, err
 		}
 		if hash, err = hashPassword(in.Password); err != nil {
 			return alliance.User{}, err
@@ -73,6 +72,69 @@ func (a *App) AddUser(ctx context.Context, in NewUser) (alliance.User, error) {
 		return alliance.User{}, fmt.Errorf("app: add user %q: %w", email, err)
 	}
 	return u, nil
+}
+
+// checkNewPassword checks the length of a password being set, naming field.
+func checkNewPassword(field, pw string) error {
+	if n := utf8.RuneCountInString(pw); n < MinPasswordLength {
+		return alliance.FieldErrorf(field, "Password must have at least %d characters.", MinPasswordLength)
+	} else if len(pw) > MaxPasswordLength {
+		return alliance.FieldErrorf(field, "Password is longer than %d bytes.", MaxPasswordLength)
+	}
+	return nil
+}
+
+// ChangePassword sets the signed-in user's password, given the current
+// one, and ends their other web sessions (the one with sessionSecret stays
+// signed in). Wrong current passwords count towards the login limit of the
+// user's e-mail. API tokens are separate credentials and stay.
+func (a *App) ChangePassword(ctx context.Context, sessionSecret, current, next string) error {
+	actor := alliance.ActorFromContext(ctx)
+	if actor.UserID == 0 || actor.TokenID != 0 || sessionSecret == "" {
+		return alliance.Errorf(alliance.EFORBIDDEN, "Change your password in a web session.")
+	}
+	key := "email:" + actor.Email
+	if blocked, wait := a.logins.blocked(key); blocked {
+		return alliance.Errorf(alliance.ERATELIMIT, "Too many wrong passwords. Try again in %d minutes.", int(wait.Minutes())+1)
+	}
+	if err := checkNewPassword("new", next); err != nil {
+		return err
+	}
+	if next == current {
+		return alliance.FieldErrorf("new", "The new password is the same as the current one.")
+	}
+	hash, err := hashPassword(next)
+	if err != nil {
+		return err
+	}
+	wrong := alliance.FieldErrorf("current", "The current password is wrong.")
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
+		u, err := tx.UserByEmail(ctx, actor.Email)
+		if err != nil {
+			return err
+		}
+		if u.PasswordHash == "" || len(current) > MaxPasswordLength {
+			return wrong
+		}
+		if ok, err := checkPassword(u.PasswordHash, current); err != nil {
+			return err
+		} else if !ok {
+			return wrong
+		}
+		if err := tx.SetPasswordHash(ctx, u.ID, hash, hashSecret(sessionSecret)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, "user.password", "user", fmt.Sprint(u.ID))
+	})
+	if errors.Is(err, wrong) {
+		a.logins.add(key)
+		a.log.InfoContext(ctx, "password change refused: wrong current password", "user", actor.UserID)
+		return err
+	} else if err != nil {
+		return fmt.Errorf("app: change password of user %d: %w", actor.UserID, err)
+	}
+	a.logins.reset(key)
+	return nil
 }
 
 // unknownOrg is the error for an organisation code that does not exist; it

@@ -204,6 +204,11 @@ var pageMatrix = []pageAccess{
 	// here: the form comes back with the error).
 	{route: "POST /users/disable", purpose: web.PurposeUsers, form: url.Values{"email": {"nobody@example.org"}}, allow: admins},
 	{route: "POST /users/enable", purpose: web.PurposeUsers, form: url.Values{"email": {"nobody@example.org"}}, allow: admins},
+	// Everyone signed in changes their own password (a wrong current one
+	// here: the form comes back with the error).
+	{route: "GET /account/password", allow: signedIn},
+	{route: "POST /account/password", purpose: web.PurposeAccount,
+		form: url.Values{"current": {"not the password"}, "new": {"a new passphrase here"}, "confirm": {"a new passphrase here"}}, allow: signedIn},
 	{route: "POST /alerts/{id}/read", path: "/alerts/{alert}/read", purpose: web.PurposeSeries,
 		allow: sePolice, hidden: nlPolice | secretariat},
 

@@ -28,4 +28,5 @@ const (
 	PurposeSeries    = purposeSeries
 	PurposeReporting = purposeReporting
 	PurposeUsers     = purposeUsers
+	PurposeAccount   = purposeAccount
 )

@@ -33,6 +33,7 @@ const (
 	purposeRetrace = "retrace" // the item page's buttons: re-trace and fetch again
 	purposeSeries  = "series"  // the series pages' forms and the alerts' buttons
 	purposeUsers   = "users"   // the admin's disable and enable buttons
+	purposeAccount = "account" // the user's own password form
 )
 
 // sessionInfo is what the session middleware learned about a request.

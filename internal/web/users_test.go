@@ -69,3 +69,59 @@ func TestUsersDisableEnable(t *testing.T) {
 		wantStatus(t, ac.get("/queue"), http.StatusOK)
 	})
 }
+
+// TestChangePassword checks the password page: the new password works and
+// the old one not, other sessions end while this one stays, and refusals
+// (wrong current password, mismatch, too short, the same) come back by
+// their fields.
+func TestChangePassword(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, true)
+		u := e.addUser("analyst@se-hotline.example", "SE-HOTLINE", alliance.RoleAnalyst)
+		other := e.client()
+		other.login(u.Email)
+		c := e.client()
+		c.login(u.Email)
+		page := c.get("/account/password?lang=en")
+		wantStatus(t, page, http.StatusOK)
+		wantContains(t, page.Body, "Change your password", `autocomplete="current-password"`, `minlength="12"`)
+		i := strings.Index(page.Body, `id="password-form"`)
+		if i < 0 {
+			t.Fatal("no password form")
+		}
+		token := csrf(t, page.Body[i:])
+		const next = "a new passphrase for the test"
+		for _, tc := range []struct {
+			current, next, confirm, want string
+		}{
+			{"wrong password here", next, next, `id="pw-current-error"`},
+			{testPassword, next, next + "x", `id="pw-confirm-error"`},
+			{testPassword, "short", "short", `id="pw-new-error"`},
+			{testPassword, testPassword, testPassword, "The new password is the same as the current one."},
+		} {
+			res := c.post("/account/password", url.Values{"csrf": {token}, "current": {tc.current}, "new": {tc.next}, "confirm": {tc.confirm}})
+			wantStatus(t, res, http.StatusBadRequest)
+			wantContains(t, res.Body, tc.want, `aria-invalid="true"`)
+		}
+		res := c.post("/account/password", url.Values{"csrf": {token}, "current": {testPassword}, "new": {next}, "confirm": {next}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account/password?changed=1" {
+			t.Fatalf("change: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+		wantContains(t, c.get("/account/password?changed=1").Body, `id="password-changed"`)
+		wantStatus(t, c.get("/queue"), http.StatusOK) // this session stays
+		if r := other.get("/queue"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+			t.Errorf("the other session: %d %s, want sent to /login", r.StatusCode, r.Header.Get("Location"))
+		}
+		login := func(pw string) int {
+			lc := e.client()
+			form := lc.get("/login")
+			return lc.post("/login", url.Values{"csrf": {csrf(t, form.Body)}, "email": {u.Email}, "password": {pw}}).StatusCode
+		}
+		if got := login(testPassword); got != http.StatusUnauthorized {
+			t.Errorf("login with the old password: %d, want 401", got)
+		}
+		if got := login(next); got != http.StatusSeeOther {
+			t.Errorf("login with the new password: %d, want 303", got)
+		}
+	})
+}

@@ -44,7 +44,7 @@ type Options struct {
 func DefaultOptions() Options { return Options{SecureCookies: true} }
 
 // pageNames are the page templates, each rendered inside templates/base.html.
-var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats", "series", "seriesview", "alerts", "dashboard", "countryreport", "commitments", "targets", "peers"}
+var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats", "series", "seriesview", "alerts", "dashboard", "countryreport", "commitments", "targets", "peers", "password"}
 
 // pageParts are the shared templates a page uses besides the layout.
 var pageParts = map[string][]string{"series": {"seriesform"}, "seriesview": {"seriesform"}, "stats": {"chart"}, "dashboard": {"chart"}}
@@ -134,6 +134,8 @@ func (h *handler) pageRoutes() []pageRoute {
 		{"GET /peers", h.peers},
 		{"POST /users/disable", h.setUserDisabled(true)},
 		{"POST /users/enable", h.setUserDisabled(false)},
+		{"GET /account/password", h.passwordPage},
+		{"POST /account/password", h.changePassword},
 		{"POST /alerts/{id}/read", h.markAlertRead},
 		{"POST /items/{id}/series", h.linkSeries},
 		{"POST /items/{id}/series/unlink", h.unlinkSeries},
