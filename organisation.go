@@ -15,6 +15,20 @@ const (
 	OrgSecretariat OrgKind = "secretariat"
 )
 
+// Roles returns the roles users of an organisation of this kind have:
+// its own work's role, its admins and its auditors.
+func (k OrgKind) Roles() []Role {
+	switch k {
+	case OrgHotline:
+		return []Role{RoleAnalyst, RoleAdmin, RoleAuditor}
+	case OrgPolice:
+		return []Role{RolePolice, RoleAdmin, RoleAuditor}
+	case OrgSecretariat:
+		return []Role{RoleSecretariat, RoleAdmin, RoleAuditor}
+	}
+	return nil
+}
+
 // SecretariatCode is the organisation code of the alliance secretariat.
 const SecretariatCode = "INT-SECRETARIAT"
 

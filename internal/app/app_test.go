@@ -77,6 +77,14 @@ func TestAddUserAccess(t *testing.T) {
 				}
 			})
 		}
+		// Admins give their organisation kind's roles; the operator any.
+		adminCtx := alliance.NewContextWithActor(t.Context(), admin.Actor())
+		if _, err := a.AddUser(adminCtx, app.NewUser{Email: "cop@example.org", OrgCode: "SE-HOTLINE", Role: "police"}); alliance.ErrorField(err) != "role" {
+			t.Errorf("an admin adding a police user to a hotline: %v, want an error on field role", err)
+		}
+		if _, err := a.AddUser(sys(t.Context()), app.NewUser{Email: "cop@example.org", OrgCode: "SE-HOTLINE", Role: "police"}); err != nil {
+			t.Errorf("the operator adding a police user to a hotline: %v", err)
+		}
 		_, err := a.AddUser(sys(t.Context()), app.NewUser{Email: "x@example.org", OrgCode: "SE-HOTLINE", Role: "analyst", Password: "short"})
 		if alliance.ErrorField(err) != "password" {
 			t.Errorf("short password: %v, want an error on field password", err)
@@ -85,9 +93,9 @@ func TestAddUserAccess(t *testing.T) {
 		if alliance.ErrorCode(err) != alliance.ECONFLICT || !strings.Contains(alliance.ErrorMessage(err), "already exists") {
 			t.Errorf("duplicate e-mail: %v", err)
 		}
-		// Two users created by the system and one by the admin: three audit rows.
 		got := auditActions(t, db)
-		want := []string{"system user.create user", "system user.create user", "system user.create user", "admin@se.example.org user.create user"}
+		want := []string{"system user.create user", "system user.create user", "system user.create user", "admin@se.example.org user.create user",
+			"system user.create user"}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("audit rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}

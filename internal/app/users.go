@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -59,6 +60,11 @@ func (a *App) AddUser(ctx context.Context, in NewUser) (alliance.User, error) {
 		if !actor.System && org.ID != actor.OrgID {
 			return alliance.Errorf(alliance.EFORBIDDEN, "You can add users only to your own organisation.")
 		}
+		// Admins give the roles of their organisation's kind; the node's
+		// operator may give any (a police analyst at a hotline, say).
+		if kinds := org.Kind.Roles(); !actor.System && !slices.Contains(kinds, role) {
+			return alliance.FieldErrorf("role", "A %s organisation's users are %s.", org.Kind, joinRoles(kinds))
+		}
 		u.OrgID = org.ID
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			if alliance.ErrorCode(err) == alliance.ECONFLICT {
@@ -72,6 +78,18 @@ func (a *App) AddUser(ctx context.Context, in NewUser) (alliance.User, error) {
 		return alliance.User{}, fmt.Errorf("app: add user %q: %w", email, err)
 	}
 	return u, nil
+}
+
+// joinRoles lists roles for a message: "analyst, admin or auditor".
+func joinRoles(rs []alliance.Role) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = string(r)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // checkNewPassword checks the length of a password being set, naming field.

@@ -202,6 +202,8 @@ var pageMatrix = []pageAccess{
 	{route: "GET /peers", allow: admins},
 	// Admins disable and enable their organisation's users (no such user
 	// here: the form comes back with the error).
+	{route: "POST /users", purpose: web.PurposeUsers, form: url.Values{"email": {"not an address"}, "role": {"admin"}, "password": {"long enough passphrase"}},
+		allow: admins},
 	{route: "POST /users/disable", purpose: web.PurposeUsers, form: url.Values{"email": {"nobody@example.org"}}, allow: admins},
 	{route: "POST /users/enable", purpose: web.PurposeUsers, form: url.Values{"email": {"nobody@example.org"}}, allow: admins},
 	// Everyone signed in changes their own password (a wrong current one

@@ -115,9 +115,10 @@ type homeData struct {
 	Me app.Me
 
 	Users []alliance.User // admin: the organisation's users
-	// CSRF is the token of the admin's disable and enable buttons;
+	// CSRF is the token of the admin's forms (add, disable, enable);
 	// UsersDone names what the last one did, UsersAlert why it was refused.
 	CSRF, UsersDone, UsersAlert string
+	NewUser                     *newUserForm // admin: the form that adds a user
 
 	Queue bool // analyst and police: links to the work queue
 
@@ -149,6 +150,8 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 		d.UsersDone = "UsersDisabledDone"
 	case "enabled":
 		d.UsersDone = "UsersEnabledDone"
+	case "added":
+		d.UsersDone = "UsersAddedDone"
 	}
 	h.render(w, r, http.StatusOK, "home", "HomeTitle", d)
 }
@@ -165,6 +168,7 @@ func (h *handler) homeData(r *http.Request) (homeData, error) {
 	case alliance.RoleAdmin:
 		d.Users, err = h.app.OrgUsers(ctx)
 		d.CSRF = csrfToken(sessionFrom(ctx).csrf, purposeUsers)
+		d.NewUser = &newUserForm{Roles: me.Organisation.Kind.Roles(), MinLength: app.MinPasswordLength, Errors: map[string]string{}}
 	case alliance.RoleAnalyst, alliance.RolePolice:
 		d.Queue = true
 	case alliance.RoleSecretariat:
@@ -180,6 +184,58 @@ func (h *handler) homeData(r *http.Request) (homeData, error) {
 		}
 	}
 	return d, err
+}
+
+// newUserForm is the admin's form that adds a user to their organisation.
+type newUserForm struct {
+	Email, Name, Role string
+	Roles             []alliance.Role // those of the organisation's kind
+	MinLength         int
+	Errors            map[string]string // field → safe message (English)
+}
+
+// addUser adds a user to the admin's organisation from the home page's
+// form; a refusal shows the form again with the reason by its field. The
+// password is never shown again.
+func (h *handler) addUser(w http.ResponseWriter, r *http.Request) {
+	if !h.formPost(w, r, maxFormBytes, purposeUsers) {
+		return
+	}
+	ctx := r.Context()
+	in := app.NewUser{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Role: r.PostFormValue("role"),
+		OrgCode: alliance.ActorFromContext(ctx).OrgCode, Password: r.PostFormValue("password")}
+	var err error
+	if in.Password == "" {
+		err = alliance.FieldErrorf("password", "An initial password is needed to sign in.")
+	} else {
+		_, err = h.app.AddUser(ctx, in)
+	}
+	if err == nil {
+		http.Redirect(w, r, "/?user=added#users", http.StatusSeeOther)
+		return
+	}
+	status := formStatus(err)
+	if status == 0 {
+		h.fail(w, r, err)
+		return
+	}
+	d, derr := h.homeData(r)
+	if derr != nil {
+		h.fail(w, r, derr)
+		return
+	}
+	if d.NewUser == nil { // not an admin: AddUser refused already
+		h.fail(w, r, err)
+		return
+	}
+	d.NewUser.Email, d.NewUser.Name, d.NewUser.Role = in.Email, in.Name, in.Role
+	switch field := alliance.ErrorField(err); field {
+	case "email", "name", "role", "password":
+		d.NewUser.Errors[field] = alliance.ErrorMessage(err)
+	default:
+		d.UsersAlert = alliance.ErrorMessage(err)
+	}
+	h.render(w, r, status, "home", "HomeTitle", d)
 }
 
 // setUserDisabled disables or enables a user of the admin's organisation

@@ -125,3 +125,52 @@ func TestChangePassword(t *testing.T) {
 		}
 	})
 }
+
+// TestAddUserForm checks the admin's form: the role list is the
+// organisation kind's, refusals come back by their field with what was
+// typed (never the password), and the added user signs in.
+func TestAddUserForm(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, true)
+		admin := e.addUser("admin@se-hotline.example", "SE-HOTLINE", alliance.RoleAdmin)
+		c := e.client()
+		c.login(admin.Email)
+		home := c.get("/?lang=en")
+		wantContains(t, home.Body, `id="add-user"`, `<option value="analyst">Analyst</option>`, `<option value="auditor">`)
+		wantLacks(t, home.Body, `<option value="police">`, `<option value="secretariat">`)
+		i := strings.Index(home.Body, `id="add-user"`)
+		token := csrf(t, home.Body[i:])
+		const pw = "a first passphrase to change"
+		form := func(email, role, password string) url.Values {
+			return url.Values{"csrf": {token}, "email": {email}, "name": {"New Analyst"}, "role": {role}, "password": {password}}
+		}
+		for _, tc := range []struct {
+			form   url.Values
+			status int
+			want   string
+		}{
+			{form("new@se-hotline.example", "police", pw), http.StatusBadRequest, `id="nu-role-error"`},
+			{form("new@se-hotline.example", "analyst", ""), http.StatusBadRequest, `id="nu-password-error"`},
+			{form("new@se-hotline.example", "analyst", "short"), http.StatusBadRequest, `id="nu-password-error"`},
+			{form("not an address", "analyst", pw), http.StatusBadRequest, `id="nu-email-error"`},
+			{form(admin.Email, "analyst", pw), http.StatusConflict, `id="nu-email-error"`},
+		} {
+			res := c.post("/users", tc.form)
+			wantStatus(t, res, tc.status)
+			wantContains(t, res.Body, tc.want, `value="New Analyst"`)
+			if strings.Contains(res.Body, pw) {
+				t.Errorf("the refused form shows the password")
+			}
+		}
+		res := c.post("/users", form("new@se-hotline.example", "analyst", pw))
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/?user=added#users" {
+			t.Fatalf("add: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+		wantContains(t, c.get("/?user=added").Body, `id="users-done"`, "<th scope=\"row\">new@se-hotline.example</th>")
+		nc := e.client()
+		f := nc.get("/login")
+		if got := nc.post("/login", url.Values{"csrf": {csrf(t, f.Body)}, "email": {"new@se-hotline.example"}, "password": {pw}}).StatusCode; got != http.StatusSeeOther {
+			t.Errorf("the new user's login: %d, want 303", got)
+		}
+	})
+}

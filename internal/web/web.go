@@ -132,6 +132,7 @@ func (h *handler) pageRoutes() []pageRoute {
 		{"POST /series/{code}/edit", h.updateSeries},
 		{"GET /alerts", h.alerts},
 		{"GET /peers", h.peers},
+		{"POST /users", h.addUser},
 		{"POST /users/disable", h.setUserDisabled(true)},
 		{"POST /users/enable", h.setUserDisabled(false)},
 		{"GET /account/password", h.passwordPage},
