@@ -209,6 +209,10 @@ var pageMatrix = []pageAccess{
 	// Everyone signed in changes their own password (a wrong current one
 	// here: the form comes back with the error).
 	{route: "GET /account/password", allow: signedIn},
+	// Everyone who may use the API makes, lists and revokes their own tokens.
+	{route: "GET /account/tokens", allow: signedIn &^ auditors},
+	{route: "POST /account/tokens", purpose: web.PurposeAccount, form: url.Values{"name": {"matrix"}}, allow: signedIn &^ auditors},
+	{route: "POST /account/tokens/revoke", purpose: web.PurposeAccount, form: url.Values{"id": {"999999"}}, allow: signedIn &^ auditors},
 	{route: "POST /account/password", purpose: web.PurposeAccount,
 		form: url.Values{"current": {"not the password"}, "new": {"a new passphrase here"}, "confirm": {"a new passphrase here"}}, allow: signedIn},
 	{route: "POST /alerts/{id}/read", path: "/alerts/{alert}/read", purpose: web.PurposeSeries,

@@ -90,7 +90,7 @@ func TestMessagesExist(t *testing.T) {
 		"QueueTitle",
 		"NavStats", "StatsTitle", "Percent", "StatsUnknownCountry", "StatsNoRemovals",
 		"StatsBar1Day", "StatsBar3Days", "StatsBar7Days", "StatsBarMedian", "StatsBarP90",
-		"NavPeers", "PeersTitle", "UsersDisabledDone", "UsersEnabledDone", "UsersAddedDone", "PasswordTitle",
+		"NavPeers", "PeersTitle", "UsersDisabledDone", "UsersEnabledDone", "UsersAddedDone", "PasswordTitle", "TokensTitle",
 		"NavSeries", "NavAlerts", "SeriesTitle", "SeriesViewTitle", "AlertsTitle",
 		"StatsShareTitle", "StatsShareDesc", "StatsTimeTitle", "StatsTimeDesc",
 		"NavReporting", "DashboardTitle", "CountryReportTitle", "CommitmentsTitle",

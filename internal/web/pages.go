@@ -122,6 +122,8 @@ type homeData struct {
 
 	Queue bool // analyst and police: links to the work queue
 
+	Tokens bool // the actor may make API tokens: links to their page
+
 	Overview *overview // secretariat: the alliance at a glance
 
 	Audit        []alliance.AuditEvent // auditor: newest first
@@ -163,8 +165,9 @@ func (h *handler) homeData(r *http.Request) (homeData, error) {
 	if err != nil {
 		return homeData{}, err
 	}
-	d := homeData{Me: me}
-	switch actor := alliance.ActorFromContext(ctx); actor.Role {
+	actor := alliance.ActorFromContext(ctx)
+	d := homeData{Me: me, Tokens: actor.Can(alliance.PermCreateToken)}
+	switch actor.Role {
 	case alliance.RoleAdmin:
 		d.Users, err = h.app.OrgUsers(ctx)
 		d.CSRF = csrfToken(sessionFrom(ctx).csrf, purposeUsers)

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -172,5 +174,59 @@ func TestAddUserForm(t *testing.T) {
 		if got := nc.post("/login", url.Values{"csrf": {csrf(t, f.Body)}, "email": {"new@se-hotline.example"}, "password": {pw}}).StatusCode; got != http.StatusSeeOther {
 			t.Errorf("the new user's login: %d, want 303", got)
 		}
+	})
+}
+
+// TestTokensPage checks the user's API tokens page: a token made there is
+// shown once and works, is listed without its secret, and stops working
+// when revoked; refusals come back with the reason.
+func TestTokensPage(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, true)
+		u := e.addUser("analyst@se-hotline.example", "SE-HOTLINE", alliance.RoleAnalyst)
+		c := e.client()
+		c.login(u.Email)
+		wantContains(t, c.get("/?lang=en").Body, `<a href="/account/tokens">API tokens</a>`)
+		page := c.get("/account/tokens")
+		wantStatus(t, page, http.StatusOK)
+		wantContains(t, page.Body, `id="tokens-none"`)
+		i := strings.Index(page.Body, `id="token-new"`)
+		token := csrf(t, page.Body[i:])
+
+		res := c.post("/account/tokens", url.Values{"csrf": {token}, "name": {"nightly export"}})
+		wantStatus(t, res, http.StatusCreated)
+		m := regexp.MustCompile(`<code class="url" id="token-secret">([^<]+)</code>`).FindStringSubmatch(res.Body)
+		if m == nil {
+			t.Fatalf("no secret on the answer:\n%s", res.Body)
+		}
+		secret := html.UnescapeString(m[1])
+		if _, err := e.app.TokenActor(t.Context(), secret); err != nil {
+			t.Fatalf("the new token: %v", err)
+		}
+		list := c.get("/account/tokens")
+		wantContains(t, list.Body, `<th scope="row">nightly export</th>`)
+		if strings.Contains(list.Body, secret) {
+			t.Error("the list shows the secret again")
+		}
+		id := regexp.MustCompile(`name="id" value="(\d+)"`).FindStringSubmatch(list.Body)
+		if id == nil {
+			t.Fatal("no revoke button")
+		}
+
+		res = c.post("/account/tokens", url.Values{"csrf": {token}, "name": {strings.Repeat("x", 101)}})
+		wantStatus(t, res, http.StatusBadRequest)
+		wantContains(t, res.Body, `id="token-name-error"`)
+		res = c.post("/account/tokens/revoke", url.Values{"csrf": {token}, "id": {"999999"}})
+		wantStatus(t, res, http.StatusBadRequest)
+		wantContains(t, res.Body, `id="tokens-alert"`)
+
+		res = c.post("/account/tokens/revoke", url.Values{"csrf": {token}, "id": {id[1]}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account/tokens?revoked=1" {
+			t.Fatalf("revoke: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+		if _, err := e.app.TokenActor(t.Context(), secret); alliance.ErrorCode(err) != alliance.EUNAUTHORIZED {
+			t.Errorf("the revoked token: %v, want refused", err)
+		}
+		wantContains(t, c.get("/account/tokens?revoked=1").Body, `id="token-revoked"`, `id="tokens-none"`)
 	})
 }

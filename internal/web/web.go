@@ -44,7 +44,7 @@ type Options struct {
 func DefaultOptions() Options { return Options{SecureCookies: true} }
 
 // pageNames are the page templates, each rendered inside templates/base.html.
-var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats", "series", "seriesview", "alerts", "dashboard", "countryreport", "commitments", "targets", "peers", "password"}
+var pageNames = []string{"landing", "login", "home", "countries", "error", "report", "thanks", "items", "item", "reportview", "queue", "stats", "series", "seriesview", "alerts", "dashboard", "countryreport", "commitments", "targets", "peers", "password", "tokens"}
 
 // pageParts are the shared templates a page uses besides the layout.
 var pageParts = map[string][]string{"series": {"seriesform"}, "seriesview": {"seriesform"}, "stats": {"chart"}, "dashboard": {"chart"}}
@@ -137,6 +137,9 @@ func (h *handler) pageRoutes() []pageRoute {
 		{"POST /users/enable", h.setUserDisabled(false)},
 		{"GET /account/password", h.passwordPage},
 		{"POST /account/password", h.changePassword},
+		{"GET /account/tokens", h.tokensPage},
+		{"POST /account/tokens", h.createToken},
+		{"POST /account/tokens/revoke", h.revokeToken},
 		{"POST /alerts/{id}/read", h.markAlertRead},
 		{"POST /items/{id}/series", h.linkSeries},
 		{"POST /items/{id}/series/unlink", h.unlinkSeries},
