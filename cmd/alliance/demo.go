@@ -127,7 +127,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 			fmt.Fprintf(w, "  %s\t%s\t%s\n", u.Email, u.Role, u.OrgCode)
 		}
 		fmt.Fprintf(w, "The admin adds, disables and enables SE-HOTLINE's users on the home page; everyone changes\n"+
-			"their password at %s/account/password.\n", url)
+			"their password at %s/account/password and makes API tokens at %s/account/tokens.\n", url, url)
 		fmt.Fprintf(w, "\nDemo reports (synthetic URLs on reserved names; traced and routed within seconds):\n")
 		for _, r := range reports {
 			fmt.Fprintf(w, "  %s\t%s\n", r.by, r.note)
