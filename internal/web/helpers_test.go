@@ -207,6 +207,17 @@ func csrf(t *testing.T, body string) string {
 	return html.UnescapeString(m[1])
 }
 
+// csrfAfter returns the first CSRF token after marker in a page: that of a
+// given form, since a signed-in page starts with the logout button's.
+func csrfAfter(t *testing.T, body, marker string) string {
+	t.Helper()
+	i := strings.Index(body, marker)
+	if i < 0 {
+		t.Fatalf("no %s in page:\n%s", marker, body)
+	}
+	return csrf(t, body[i:])
+}
+
 // login signs the client in through the form and fails the test otherwise.
 func (c *client) login(email string) response {
 	c.e.t.Helper()

@@ -31,12 +31,7 @@ func TestUsersDisableEnable(t *testing.T) {
 		c.login(admin.Email)
 		home := c.get("/?lang=en")
 		wantContains(t, home.Body, `action="/users/disable"`, `aria-label="Disable analyst@se-hotline.example"`, "<td>You</td>")
-		// The first token on the page is the logout button's.
-		i := strings.Index(home.Body, `action="/users/disable"`)
-		if i < 0 {
-			t.Fatal("no disable button")
-		}
-		token := csrf(t, home.Body[i:])
+		token := csrfAfter(t, home.Body, `action="/users/disable"`)
 
 		res := c.post("/users/disable", url.Values{"csrf": {token}, "email": {analyst.Email}})
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/?user=disabled#users" {
@@ -87,11 +82,7 @@ func TestChangePassword(t *testing.T) {
 		page := c.get("/account/password?lang=en")
 		wantStatus(t, page, http.StatusOK)
 		wantContains(t, page.Body, "Change your password", `autocomplete="current-password"`, `minlength="12"`)
-		i := strings.Index(page.Body, `id="password-form"`)
-		if i < 0 {
-			t.Fatal("no password form")
-		}
-		token := csrf(t, page.Body[i:])
+		token := csrfAfter(t, page.Body, `id="password-form"`)
 		const next = "a new passphrase for the test"
 		for _, tc := range []struct {
 			current, next, confirm, want string
@@ -140,8 +131,7 @@ func TestAddUserForm(t *testing.T) {
 		home := c.get("/?lang=en")
 		wantContains(t, home.Body, `id="add-user"`, `<option value="analyst">Analyst</option>`, `<option value="auditor">`)
 		wantLacks(t, home.Body, `<option value="police">`, `<option value="secretariat">`)
-		i := strings.Index(home.Body, `id="add-user"`)
-		token := csrf(t, home.Body[i:])
+		token := csrfAfter(t, home.Body, `id="add-user"`)
 		const pw = "a first passphrase to change"
 		form := func(email, role, password string) url.Values {
 			return url.Values{"csrf": {token}, "email": {email}, "name": {"New Analyst"}, "role": {role}, "password": {password}}
@@ -190,8 +180,7 @@ func TestTokensPage(t *testing.T) {
 		page := c.get("/account/tokens")
 		wantStatus(t, page, http.StatusOK)
 		wantContains(t, page.Body, `id="tokens-none"`)
-		i := strings.Index(page.Body, `id="token-new"`)
-		token := csrf(t, page.Body[i:])
+		token := csrfAfter(t, page.Body, `id="token-new"`)
 
 		res := c.post("/account/tokens", url.Values{"csrf": {token}, "name": {"nightly export"}})
 		wantStatus(t, res, http.StatusCreated)
