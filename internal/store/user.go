@@ -258,43 +258,45 @@ func (tx *Tx) DeleteToken(ctx context.Context, userID, id int64) error {
 	return nil
 }
 
-// SetUserDisabled disables or re-enables a user and, on disabling, ends the
-// user's web sessions; ENOTFOUND if there is no such user.
 // SetPasswordHash replaces a user's password hash and ends every web
 // session of the user but the one whose hash is keep (nil: all of them).
 func (tx *Tx) SetPasswordHash(ctx context.Context, userID int64, hash string, keep []byte) error {
 	op := fmt.Sprintf("set password of user %d", userID)
-	res, err := tx.exec(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
-	if err != nil {
-		return wrapErr(err, op, errMsgs{})
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return wrapErr(err, op, errMsgs{})
-	} else if n == 0 {
-		return notFound(op, "User not found.")
+	if err := tx.updateUser(ctx, op, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID); err != nil {
+		return err
 	}
 	if keep == nil {
 		keep = []byte{}
 	}
-	_, err = tx.exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, userID, keep)
+	_, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, userID, keep)
 	return wrapErr(err, op, errMsgs{})
 }
 
+// SetUserDisabled disables or re-enables a user and, on disabling, ends the
+// user's web sessions; ENOTFOUND if there is no such user.
 func (tx *Tx) SetUserDisabled(ctx context.Context, userID int64, disabled bool) error {
 	op := fmt.Sprintf("set user %d disabled=%t", userID, disabled)
-	res, err := tx.exec(ctx, `UPDATE users SET disabled = $1 WHERE id = $2`, disabled, userID)
-	if err != nil {
-		return wrapErr(err, op, errMsgs{})
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return wrapErr(err, op, errMsgs{})
-	} else if n == 0 {
-		return notFound(op, "User not found.")
+	if err := tx.updateUser(ctx, op, `UPDATE users SET disabled = $1 WHERE id = $2`, disabled, userID); err != nil {
+		return err
 	}
 	if disabled {
 		if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 			return wrapErr(err, op, errMsgs{})
 		}
+	}
+	return nil
+}
+
+// updateUser runs an UPDATE of one user's row; ENOTFOUND when it changed none.
+func (tx *Tx) updateUser(ctx context.Context, op, q string, args ...any) error {
+	res, err := tx.exec(ctx, q, args...)
+	if err != nil {
+		return wrapErr(err, op, errMsgs{})
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return wrapErr(err, op, errMsgs{})
+	} else if n == 0 {
+		return notFound(op, "User not found.")
 	}
 	return nil
 }

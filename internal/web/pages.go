@@ -217,6 +217,20 @@ func (h *handler) addUser(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/?user=added#users", http.StatusSeeOther)
 		return
 	}
+	h.refuseOnHome(w, r, err, func(d *homeData) {
+		d.NewUser.Email, d.NewUser.Name, d.NewUser.Role = in.Email, in.Name, in.Role
+		switch field := alliance.ErrorField(err); field {
+		case "email", "name", "role", "password":
+			d.NewUser.Errors[field] = alliance.ErrorMessage(err)
+		default:
+			d.UsersAlert = alliance.ErrorMessage(err)
+		}
+	})
+}
+
+// refuseOnHome answers an admin's refused form: the home page again, with
+// show placing the reason, or the error page for errors no form shows.
+func (h *handler) refuseOnHome(w http.ResponseWriter, r *http.Request, err error, show func(*homeData)) {
 	status := formStatus(err)
 	if status == 0 {
 		h.fail(w, r, err)
@@ -227,17 +241,11 @@ func (h *handler) addUser(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, derr)
 		return
 	}
-	if d.NewUser == nil { // not an admin: AddUser refused already
+	if d.NewUser == nil { // not an admin: the app refused already
 		h.fail(w, r, err)
 		return
 	}
-	d.NewUser.Email, d.NewUser.Name, d.NewUser.Role = in.Email, in.Name, in.Role
-	switch field := alliance.ErrorField(err); field {
-	case "email", "name", "role", "password":
-		d.NewUser.Errors[field] = alliance.ErrorMessage(err)
-	default:
-		d.UsersAlert = alliance.ErrorMessage(err)
-	}
+	show(&d)
 	h.render(w, r, status, "home", "HomeTitle", d)
 }
 
@@ -259,18 +267,7 @@ func (h *handler) setUserDisabled(disabled bool) http.HandlerFunc {
 			http.Redirect(w, r, "/?user="+done+"#users", http.StatusSeeOther)
 			return
 		}
-		status := formStatus(err)
-		if status == 0 {
-			h.fail(w, r, err)
-			return
-		}
-		d, derr := h.homeData(r)
-		if derr != nil {
-			h.fail(w, r, derr)
-			return
-		}
-		d.UsersAlert = alliance.ErrorMessage(err)
-		h.render(w, r, status, "home", "HomeTitle", d)
+		h.refuseOnHome(w, r, err, func(d *homeData) { d.UsersAlert = alliance.ErrorMessage(err) })
 	}
 }
 
